@@ -1,0 +1,53 @@
+"""Domain errors. Transports turn them into localised replies; each carries an i18n key."""
+
+from __future__ import annotations
+
+
+class StarioError(Exception):
+    """Base of every domain error. `key` names the localised message for the fan."""
+
+    key = "error-internal"
+
+
+class NotFoundError(StarioError):
+    key = "error-not-found"
+
+
+class ValidationFailed(StarioError):
+    key = "error-invalid-input"
+
+
+class InvalidAmountError(ValidationFailed):
+    """A ledger amount that is zero, negative or not an integer."""
+
+    key = "error-invalid-amount"
+
+
+class InsufficientBalanceError(StarioError):
+    key = "error-insufficient-balance"
+
+    def __init__(self, user_id: int, balance: int, needed: int) -> None:
+        self.user_id = user_id
+        self.balance = balance
+        self.needed = needed
+        super().__init__(f"user {user_id} has {balance} credits, needs {needed}")
+
+
+class IdempotencyConflictError(StarioError):
+    """The same idempotency key was used before for a different posting."""
+
+    key = "error-internal"
+
+
+class UserBannedError(StarioError):
+    key = "error-banned"
+
+
+class ObjectNotFoundError(NotFoundError):
+    """Storage has no object under that key."""
+
+
+class NotAvailableYetError(StarioError):
+    """A registered command or engine whose issue has not landed yet."""
+
+    key = "error-not-available"

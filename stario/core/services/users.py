@@ -1,0 +1,165 @@
+"""Sign-up and profile upkeep for Telegram users."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stario.core.services import audit, ledger
+from stario.core.settings import LANGUAGES
+from stario.models import Role, User, utcnow
+
+_REFERRAL_PAYLOAD = re.compile(r"^ref_(\d{1,20})$")
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramProfile:
+    """What Telegram tells us about a user (aiogram's User, reduced to plain data)."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: int
+    first_name: str
+    username: str | None
+    language: str
+    role: Role
+    is_banned: bool
+    balance: int
+    referrer_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    user: UserView
+    is_new: bool
+    free_credits_granted: int
+
+
+def pick_language(language_code: str | None, default: str) -> str:
+    """uz/ru/en from Telegram's IETF tag ("ru-RU" → "ru"); anything else → the default."""
+    primary = (language_code or "").split("-")[0].strip().lower()
+    return primary if primary in LANGUAGES else default
+
+
+def referrer_from_payload(payload: str | None, user_id: int) -> int | None:
+    match = _REFERRAL_PAYLOAD.match((payload or "").strip())
+    if match is None:
+        return None
+    referrer = int(match.group(1))
+    return None if referrer == user_id else referrer
+
+
+async def register(
+    session: AsyncSession,
+    profile: TelegramProfile,
+    *,
+    start_payload: str | None = None,
+    default_language: str = "uz",
+    free_credits: int = 2,
+    admin_ids: frozenset[int] = frozenset(),
+) -> SignUp:
+    """Create the user on first contact (free credits once, referrer once) or refresh them."""
+    now = utcnow()
+    referrer_id = await _existing_referrer(
+        session, referrer_from_payload(start_payload, profile.id)
+    )
+    values = {
+        "id": profile.id,
+        "first_name": profile.first_name[:128],
+        "last_name": (profile.last_name or None) and profile.last_name[:128],
+        "username": (profile.username or None) and profile.username[:64],
+        "language": pick_language(profile.language_code, default_language),
+        "role": Role.ADMIN if profile.id in admin_ids else Role.USER,
+        "referrer_id": referrer_id,
+        "balance": 0,
+        "last_seen_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    inserted = await session.scalar(
+        _insert_for(session).values(values).on_conflict_do_nothing().returning(User.id)
+    )
+    is_new = inserted is not None
+    granted = 0
+    if is_new:
+        audit.record(
+            session,
+            "user.signup",
+            actor_id=profile.id,
+            target_type="user",
+            target_id=profile.id,
+            details={"referrer_id": referrer_id},
+        )
+        if free_credits > 0:
+            await ledger.credit(
+                session, profile.id, free_credits, f"signup:{profile.id}", "free credits"
+            )
+            granted = free_credits
+    else:
+        await _refresh_profile(session, profile, now, promote=profile.id in admin_ids)
+
+    user = await session.get_one(User, profile.id, populate_existing=True)
+    await session.commit()
+    return SignUp(user=to_view(user), is_new=is_new, free_credits_granted=granted)
+
+
+async def get_user(session: AsyncSession, user_id: int) -> UserView | None:
+    user = await session.get(User, user_id)
+    return None if user is None else to_view(user)
+
+
+def to_view(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        first_name=user.first_name,
+        username=user.username,
+        language=user.language,
+        role=user.role,
+        is_banned=user.is_banned,
+        balance=user.balance,
+        referrer_id=user.referrer_id,
+    )
+
+
+async def _existing_referrer(session: AsyncSession, referrer_id: int | None) -> int | None:
+    if referrer_id is None:
+        return None
+    found = await session.scalar(sa.select(User.id).where(User.id == referrer_id))
+    return found
+
+
+async def _refresh_profile(
+    session: AsyncSession, profile: TelegramProfile, now: object, *, promote: bool
+) -> None:
+    # Language is the fan's own choice once set (/lang), so it is not overwritten here;
+    # neither is the referrer.
+    changes: dict[str, object] = {
+        "first_name": profile.first_name[:128],
+        "last_name": profile.last_name,
+        "username": profile.username,
+        "last_seen_at": now,
+    }
+    if promote:
+        changes["role"] = Role.ADMIN
+    await session.execute(
+        sa.update(User)
+        .where(User.id == profile.id)
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _insert_for(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(User) if dialect == "postgresql" else sqlite.insert(User)
