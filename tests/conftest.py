@@ -96,19 +96,19 @@ async def pg_engine() -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def db(pg_engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def db(pg_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """A session factory on an empty database (every table truncated before the test)."""
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     async with pg_engine.begin() as connection:
         await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    yield create_session_factory(pg_engine)
+    return create_session_factory(pg_engine)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=TEST_DATABASE_URL,
         storage_url=f"file://{tmp_path / 'storage'}",
-        bot_token="123456:TEST-token",  # type: ignore[arg-type]
+        bot_token="123456:TEST-token",
     )

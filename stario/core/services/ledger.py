@@ -26,7 +26,8 @@ from stario.core.errors import (
     NotFoundError,
     ValidationFailed,
 )
-from stario.models import CreditLedger, PostingKind, User
+from stario.models import CreditLedger, PostingKind, User, utcnow
+from stario.models.db import dialect_insert
 
 MAX_KEY_LENGTH = 128
 MAX_AMOUNT = 10_000_000
@@ -133,15 +134,10 @@ async def _post(
     if new_balance < 0:
         raise InsufficientBalanceError(user_id, balance, -amount)
 
-    await session.execute(
-        sa.update(User)
-        .where(User.id == user_id)
-        .values(balance=new_balance)
-        .execution_options(synchronize_session=False)
-    )
+    # ON CONFLICT: a twin key for another user may have landed since the lookup above.
     row = (
         await session.execute(
-            sa.insert(CreditLedger)
+            dialect_insert(session, CreditLedger)
             .values(
                 user_id=user_id,
                 kind=kind,
@@ -150,10 +146,20 @@ async def _post(
                 idempotency_key=key,
                 reason=reason[:256],
                 reverses_id=reverses_id,
+                created_at=utcnow(),
             )
+            .on_conflict_do_nothing()
             .returning(CreditLedger.id, CreditLedger.created_at)
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        raise IdempotencyConflictError(f"key {key!r} or its reversal target is already used")
+    await session.execute(
+        sa.update(User)
+        .where(User.id == user_id)
+        .values(balance=new_balance)
+        .execution_options(synchronize_session=False)
+    )
     await _refresh_cached_user(session, user_id, new_balance)
     return Posting(
         id=row.id,

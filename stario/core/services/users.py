@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.services import audit, ledger
 from stario.core.settings import LANGUAGES
 from stario.models import Role, User, utcnow
+from stario.models.db import dialect_insert
 
 _REFERRAL_PAYLOAD = re.compile(r"^ref_(\d{1,20})$")
 
@@ -88,7 +88,7 @@ async def register(
         "updated_at": now,
     }
     inserted = await session.scalar(
-        _insert_for(session).values(values).on_conflict_do_nothing().returning(User.id)
+        dialect_insert(session, User).values(values).on_conflict_do_nothing().returning(User.id)
     )
     is_new = inserted is not None
     granted = 0
@@ -158,8 +158,3 @@ async def _refresh_profile(
         .values(changes)
         .execution_options(synchronize_session=False)
     )
-
-
-def _insert_for(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert(User) if dialect == "postgresql" else sqlite.insert(User)
