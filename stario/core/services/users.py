@@ -76,9 +76,7 @@ async def register(
     )
     values = {
         "id": profile.id,
-        "first_name": profile.first_name[:128],
-        "last_name": (profile.last_name or None) and profile.last_name[:128],
-        "username": (profile.username or None) and profile.username[:64],
+        **_names(profile),
         "language": pick_language(profile.language_code, default_language),
         "role": Role.ADMIN if profile.id in admin_ids else Role.USER,
         "referrer_id": referrer_id,
@@ -132,6 +130,15 @@ def to_view(user: User) -> UserView:
     )
 
 
+def _names(profile: TelegramProfile) -> dict[str, str | None]:
+    """Telegram's names, cut to the column sizes (Telegram allows longer than we keep)."""
+    return {
+        "first_name": profile.first_name[:128],
+        "last_name": profile.last_name[:128] if profile.last_name else None,
+        "username": profile.username[:64] if profile.username else None,
+    }
+
+
 async def _existing_referrer(session: AsyncSession, referrer_id: int | None) -> int | None:
     if referrer_id is None:
         return None
@@ -144,12 +151,7 @@ async def _refresh_profile(
 ) -> None:
     # Language is the fan's own choice once set (/lang), so it is not overwritten here;
     # neither is the referrer.
-    changes: dict[str, object] = {
-        "first_name": profile.first_name[:128],
-        "last_name": profile.last_name,
-        "username": profile.username,
-        "last_seen_at": now,
-    }
+    changes: dict[str, object] = {**_names(profile), "last_seen_at": now}
     if promote:
         changes["role"] = Role.ADMIN
     await session.execute(
