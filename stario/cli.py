@@ -1,0 +1,97 @@
+"""`stario`: the one console script that starts every process and operator tool (DESIGN §1)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from stario.core.errors import NotAvailableYetError, StarioError
+from stario.core.settings import Settings, SettingsError, exit_on_settings_error, load_settings
+
+log = logging.getLogger("stario")
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "command_func"):
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+        exit_code: int = asyncio.run(args.command_func(args, settings))
+        return exit_code
+    except SettingsError as error:
+        exit_on_settings_error(error)
+    except NotAvailableYetError as error:
+        print(f"stario: {error}", file=sys.stderr)
+        return 3
+    except StarioError as error:
+        print(json.dumps({"error": error.key, "detail": str(error)}), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from stario import commands  # the commands import the heavy modules lazily
+
+    parser = argparse.ArgumentParser(prog="stario", description=__doc__)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(command_func=func)
+        return command
+
+    add("bot", commands.bot, "run the Telegram bot (long polling)")
+    add("web", commands.web, "run the web app: Mini App API, webhooks, health, metrics")
+    worker = add("worker", commands.worker, "run an RQ worker")
+    worker.add_argument("--queues", default="video,poster,face", help="comma-separated queues")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    dev = add("dev", commands.dev, "everything in one process on the embedded defaults")
+    dev.add_argument("--no-seed", action="store_true", help="do not load the demo catalogue")
+    add("migrate", commands.migrate, "upgrade the database schema to the latest revision")
+    add("seed-demo", commands.seed_demo, "load demo artists, templates and credit packages")
+
+    generate = add("generate", commands.generate, "run one generation pipeline, no bot or queue")
+    generate.add_argument("kind", choices=["greeting", "poster"])
+    generate.add_argument("--out", required=True)
+    generate.add_argument("rest", nargs=argparse.REMAINDER)
+    compare = add("face-compare", commands.face_compare, "face similarity as JSON lines")
+    compare.add_argument("images", nargs="*")
+    compare.add_argument("--pairs")
+    match = add("face-match", commands.face_match, "search the artist gallery for a selfie")
+    match.add_argument("selfie")
+    match.add_argument("--artist")
+
+    order = sub.add_parser("order", help="credit packages and orders (JSON)")
+    order_sub = order.add_subparsers(title="order commands", metavar="ACTION", required=True)
+    packages = order_sub.add_parser("packages", help="list active credit packages")
+    packages.set_defaults(command_func=commands.order_packages)
+    create = order_sub.add_parser("create", help="create a pending order for a user")
+    create.add_argument("--user", type=int, required=True)
+    create.add_argument("--package", required=True)
+    create.add_argument("--provider", choices=["stars", "payme", "click"], required=True)
+    create.set_defaults(command_func=commands.order_create)
+
+    user = sub.add_parser("user", help="user tools (JSON)")
+    user_sub = user.add_subparsers(title="user commands", metavar="ACTION", required=True)
+    balance = user_sub.add_parser("balance", help="a user's credit balance")
+    balance.add_argument("user_id", type=int)
+    balance.set_defaults(command_func=commands.user_balance)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

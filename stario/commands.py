@@ -1,0 +1,165 @@
+"""What each `stario` subcommand does. Heavy modules are imported inside the command that needs
+them, so `stario web` never loads worker code and `stario order ...` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+from stario.core.errors import NotAvailableYetError
+from stario.core.runtime import Runtime, build_runtime
+from stario.core.settings import Settings, SettingsError
+
+log = logging.getLogger("stario")
+
+
+async def migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    from stario.models.migrate import upgrade_to_head
+
+    await asyncio.to_thread(upgrade_to_head, settings.database_url)
+    log.info("database schema is at the latest revision")
+    return 0
+
+
+async def seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    runtime = await build_runtime(settings)
+    try:
+        report = await _seed(runtime)
+    finally:
+        await runtime.close()
+    _print_json(report)
+    return 0
+
+
+async def web(_args: argparse.Namespace, settings: Settings) -> int:
+    runtime = await build_runtime(settings)
+    try:
+        await _serve_web(runtime, until=_stop_signal())
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def bot(_args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_bot_token()
+    raise NotAvailableYetError(
+        "the chat bot is not available yet (it lands with the bot issue); "
+        "`stario web` and `stario dev` run the web app"
+    )
+
+
+async def worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.redis_url:
+        raise SettingsError("REDIS_URL", "is required for `stario worker` (dev runs jobs inline)")
+    from stario.core.adapters.queue_rq import run_worker
+
+    queues = [name.strip() for name in args.queues.split(",") if name.strip()]
+    if not queues:
+        raise SettingsError("--queues", "must name at least one queue")
+    # RQ installs its own signal handlers, so it runs in the main thread, outside the loop.
+    run_worker(settings.redis_url, queues, burst=args.burst)
+    return 0
+
+
+async def dev(args: argparse.Namespace, settings: Settings) -> int:
+    await migrate(args, settings)
+    runtime = await build_runtime(settings)
+    try:
+        if not args.no_seed:
+            report = await _seed(runtime)
+            log.info("demo catalogue: %s", json.dumps(report))
+        if settings.bot_token is None:
+            log.info("BOT_TOKEN is not set: the chat bot stays off")
+        else:
+            log.info("the chat bot is not available yet; serving the web app only")
+        await _serve_web(runtime, until=_stop_signal())
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def order_packages(_args: argparse.Namespace, settings: Settings) -> int:
+    from stario.core.services import packages
+
+    runtime = await build_runtime(settings)
+    try:
+        async with runtime.sessions() as session:
+            listed = await packages.list_active(session)
+    finally:
+        await runtime.close()
+    _print_json([dataclasses.asdict(package) for package in listed])
+    return 0
+
+
+async def user_balance(args: argparse.Namespace, settings: Settings) -> int:
+    from stario.core.services import ledger
+
+    runtime = await build_runtime(settings)
+    try:
+        async with runtime.sessions() as session:
+            balance = await ledger.balance_of(session, args.user_id)
+    finally:
+        await runtime.close()
+    _print_json({"user_id": args.user_id, "balance": balance})
+    return 0
+
+
+async def order_create(_args: argparse.Namespace, _settings: Settings) -> int:
+    raise NotAvailableYetError("`stario order create` is not available yet (payments issue)")
+
+
+async def generate(_args: argparse.Namespace, _settings: Settings) -> int:
+    raise NotAvailableYetError("`stario generate` is not available yet (generation issue)")
+
+
+async def face_compare(_args: argparse.Namespace, _settings: Settings) -> int:
+    raise NotAvailableYetError("`stario face-compare` is not available yet (Face Quiz issue)")
+
+
+async def face_match(_args: argparse.Namespace, _settings: Settings) -> int:
+    raise NotAvailableYetError("`stario face-match` is not available yet (Face Quiz issue)")
+
+
+async def _seed(runtime: Runtime) -> dict[str, Any]:
+    from stario.core.services.seed import seed_demo as run_seed
+
+    async with runtime.sessions() as session:
+        report = await run_seed(session, runtime.storage)
+    return dataclasses.asdict(report)
+
+
+async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
+    from aiohttp import web as aiohttp_web
+
+    from stario.webapp.app import create_app
+
+    runner = aiohttp_web.AppRunner(create_app(runtime), access_log=None)
+    await runner.setup()
+    settings = runtime.settings
+    site = aiohttp_web.TCPSite(runner, settings.web_host, settings.web_port)
+    await site.start()
+    log.info("web app listening on http://%s:%s", settings.web_host, settings.web_port)
+    try:
+        await until.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()
+
+
+def _stop_signal() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")

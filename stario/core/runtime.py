@@ -1,0 +1,42 @@
+"""The process-wide resources every entry point builds from Settings, and closes on exit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from stario.core.adapters.queue_factory import build_queue
+from stario.core.adapters.storage_factory import build_storage
+from stario.core.ports.queue import JobQueue
+from stario.core.ports.storage import Storage
+from stario.core.settings import Settings
+from stario.models.db import create_engine, create_session_factory
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    storage: Storage
+    queue: JobQueue
+
+    async def close(self) -> None:
+        await self.queue.close()
+        await self.engine.dispose()
+
+
+async def build_runtime(settings: Settings) -> Runtime:
+    engine = create_engine(settings.database_url)
+    storage = build_storage(settings)
+    ensure_bucket = getattr(storage, "ensure_bucket", None)
+    if ensure_bucket is not None:
+        await ensure_bucket()
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        storage=storage,
+        queue=build_queue(settings),
+    )
