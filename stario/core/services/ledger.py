@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +29,6 @@ from stario.core.errors import (
     ValidationFailed,
 )
 from stario.models import CreditLedger, PostingKind, User, utcnow
-from stario.models.db import dialect_insert
 
 MAX_KEY_LENGTH = 128
 MAX_AMOUNT = 10_000_000
@@ -93,13 +94,79 @@ async def balance_of(session: AsyncSession, user_id: int) -> int:
 
 
 async def recent_postings(session: AsyncSession, user_id: int, limit: int = 10) -> list[Posting]:
-    rows = await session.scalars(
-        sa.select(CreditLedger)
-        .where(CreditLedger.user_id == user_id)
-        .order_by(CreditLedger.id.desc())
+    rows = await session.execute(
+        sa.select(*_POSTING_COLUMNS)
+        .where(_LEDGER.c.user_id == user_id)
+        .order_by(_LEDGER.c.id.desc())
         .limit(limit)
     )
-    return [_to_posting(row) for row in rows]
+    return [_posting_from_row(row) for row in rows]
+
+
+_USERS = cast(sa.Table, User.__table__)
+_LEDGER = cast(sa.Table, CreditLedger.__table__)
+_POSTING_COLUMNS = [
+    _LEDGER.c[name]
+    for name in (
+        "id",
+        "user_id",
+        "kind",
+        "amount",
+        "balance_after",
+        "idempotency_key",
+        "reason",
+        "reverses_id",
+        "created_at",
+    )
+]
+
+# Statements are built once: building and caching them per call costs more CPU than the
+# round trips to PostgreSQL.
+_LOCK_USER_AND_FIND_KEY = (
+    sa.select(_USERS.c.balance, *_POSTING_COLUMNS)
+    .select_from(_USERS.outerjoin(_LEDGER, _LEDGER.c.idempotency_key == sa.bindparam("key")))
+    .where(_USERS.c.id == sa.bindparam("user_id"))
+    .with_for_update(of=_USERS)
+)
+_FIND_KEY = sa.select(*_POSTING_COLUMNS).where(_LEDGER.c.idempotency_key == sa.bindparam("key"))
+_INSERT_VALUES: dict[str, Any] = {
+    name: sa.bindparam(name)
+    for name in (
+        "user_id",
+        "kind",
+        "amount",
+        "balance_after",
+        "idempotency_key",
+        "reason",
+        "reverses_id",
+        "created_at",
+    )
+}
+_INSERT_POSTING = (
+    sqlite.insert(_LEDGER).values(_INSERT_VALUES).on_conflict_do_nothing().returning(_LEDGER.c.id)
+)
+_SET_BALANCE = (
+    sa.update(_USERS)
+    .where(_USERS.c.id == sa.bindparam("user_id"))
+    .values(balance=sa.bindparam("balance_after"))
+)
+# PostgreSQL does both in one round trip: the balance moves only if the posting went in.
+_INSERT_POSTING_AND_SET_BALANCE_PG = sa.text(
+    """
+    WITH posted AS (
+        INSERT INTO credit_ledger (user_id, kind, amount, balance_after, idempotency_key,
+                                   reason, reverses_id, created_at)
+        VALUES (:user_id, :kind, :amount, :balance_after, :idempotency_key,
+                :reason, :reverses_id, :created_at)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), moved AS (
+        UPDATE users SET balance = :balance_after
+        WHERE id = :user_id AND EXISTS (SELECT 1 FROM posted)
+    )
+    SELECT id FROM posted
+    """
+)
 
 
 async def _post(
@@ -113,65 +180,84 @@ async def _post(
     reverses_id: int | None = None,
 ) -> Posting:
     key = _checked_key(key)
-    # Lock the user row first: postings for one user (and so every repeat of one key) serialise
-    # here, and the key lookup below sees whatever a concurrent twin has committed.
-    balance = await session.scalar(
-        sa.select(User.balance).where(User.id == user_id).with_for_update()
-    )
-    if balance is None:
+    reason = reason[:256]
+    # Lock the user row: postings for one user (and so every repeat of one key) serialise here.
+    found = (
+        await session.execute(_LOCK_USER_AND_FIND_KEY, {"user_id": user_id, "key": key})
+    ).one_or_none()
+    if found is None:
         raise NotFoundError(f"user {user_id} not found")
-
-    existing = await _find_by_key(session, key)
-    if existing is not None:
-        if (existing.user_id, existing.kind, existing.amount) != (user_id, kind, amount):
-            raise IdempotencyConflictError(
-                f"key {key!r} was used for {existing.kind} {existing.amount} "
-                f"to user {existing.user_id}"
-            )
-        return existing
+    balance = found.balance
+    if found.id is not None:
+        return _same_posting(_posting_from_row(found), user_id, kind, amount)
 
     new_balance = balance + amount
     if new_balance < 0:
+        # After waiting for the lock, PostgreSQL re-reads the user row but not the joined
+        # ledger row: a twin that just committed this key is only seen by a fresh lookup.
+        twin = await _find_by_key(session, key)
+        if twin is not None:
+            return _same_posting(twin, user_id, kind, amount)
         raise InsufficientBalanceError(user_id, balance, -amount)
 
-    # ON CONFLICT: a twin key for another user may have landed since the lookup above.
-    row = (
-        await session.execute(
-            dialect_insert(session, CreditLedger)
-            .values(
-                user_id=user_id,
-                kind=kind,
-                amount=amount,
-                balance_after=new_balance,
-                idempotency_key=key,
-                reason=reason[:256],
-                reverses_id=reverses_id,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing()
-            .returning(CreditLedger.id, CreditLedger.created_at)
-        )
-    ).one_or_none()
-    if row is None:
-        raise IdempotencyConflictError(f"key {key!r} or its reversal target is already used")
-    await session.execute(
-        sa.update(User)
-        .where(User.id == user_id)
-        .values(balance=new_balance)
-        .execution_options(synchronize_session=False)
+    now = utcnow()
+    inserted_id = await _insert_posting_and_set_balance(
+        session,
+        {
+            "user_id": user_id,
+            "kind": kind.value,
+            "amount": amount,
+            "balance_after": new_balance,
+            "idempotency_key": key,
+            "reason": reason,
+            "reverses_id": reverses_id,
+            "created_at": now,
+        },
     )
+    if inserted_id is None:
+        # The key (or the reversal target) was taken by a concurrent transaction that has
+        # committed by now; nothing of ours was written.
+        twin = await _find_by_key(session, key)
+        if twin is None:
+            raise IdempotencyConflictError(f"posting {reverses_id} is already reversed")
+        return _same_posting(twin, user_id, kind, amount)
     await _refresh_cached_user(session, user_id, new_balance)
     return Posting(
-        id=row.id,
+        id=inserted_id,
         user_id=user_id,
         kind=kind,
         amount=amount,
         balance_after=new_balance,
         idempotency_key=key,
-        reason=reason[:256],
+        reason=reason,
         reverses_id=reverses_id,
-        created_at=row.created_at,
+        created_at=now,
     )
+
+
+async def _insert_posting_and_set_balance(
+    session: AsyncSession, values: dict[str, Any]
+) -> int | None:
+    """The new posting's id, or None (and nothing written) if its key is already taken."""
+    if session.get_bind().dialect.name == "postgresql":
+        posted: int | None = await session.scalar(_INSERT_POSTING_AND_SET_BALANCE_PG, values)
+        return posted
+    inserted_id: int | None = await session.scalar(_INSERT_POSTING, values)
+    if inserted_id is not None:
+        await session.execute(
+            _SET_BALANCE, {"user_id": values["user_id"], "balance_after": values["balance_after"]}
+        )
+    return inserted_id
+
+
+def _same_posting(existing: Posting, user_id: int, kind: PostingKind, amount: int) -> Posting:
+    """A repeated key returns its first posting, if it asks for the same thing."""
+    if (existing.user_id, existing.kind, existing.amount) != (user_id, kind, amount):
+        raise IdempotencyConflictError(
+            f"key {existing.idempotency_key!r} was used for {existing.kind} {existing.amount} "
+            f"to user {existing.user_id}"
+        )
+    return existing
 
 
 async def _refresh_cached_user(session: AsyncSession, user_id: int, balance: int) -> None:
@@ -182,22 +268,24 @@ async def _refresh_cached_user(session: AsyncSession, user_id: int, balance: int
 
 
 async def _find_by_key(session: AsyncSession, key: str) -> Posting | None:
-    row = await session.scalar(sa.select(CreditLedger).where(CreditLedger.idempotency_key == key))
-    return None if row is None else _to_posting(row)
+    row = (await session.execute(_FIND_KEY, {"key": key})).one_or_none()
+    return None if row is None else _posting_from_row(row)
 
 
 async def _find_reversal_of(session: AsyncSession, original_id: int) -> Posting | None:
-    row = await session.scalar(
-        sa.select(CreditLedger).where(CreditLedger.reverses_id == original_id)
-    )
-    return None if row is None else _to_posting(row)
+    row = (
+        await session.execute(
+            sa.select(*_POSTING_COLUMNS).where(_LEDGER.c.reverses_id == original_id)
+        )
+    ).one_or_none()
+    return None if row is None else _posting_from_row(row)
 
 
-def _to_posting(row: CreditLedger) -> Posting:
+def _posting_from_row(row: sa.Row[Any]) -> Posting:
     return Posting(
         id=row.id,
         user_id=row.user_id,
-        kind=row.kind,
+        kind=PostingKind(row.kind),
         amount=row.amount,
         balance_after=row.balance_after,
         idempotency_key=row.idempotency_key,
