@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,8 +16,10 @@ from stario.core.settings import Settings
 from stario.webapp.app import create_app
 from stario.webapp.health import RUNTIME
 
+Client = TestClient[web.Request, web.Application]
 
-async def client_for(settings: Settings) -> tuple[TestClient[..., ...], Runtime]:
+
+async def client_for(settings: Settings) -> tuple[Client, Runtime]:
     runtime = await build_runtime(settings)
     client = TestClient(TestServer(create_app(runtime)))
     await client.start_server()
@@ -26,20 +29,20 @@ async def client_for(settings: Settings) -> tuple[TestClient[..., ...], Runtime]
 @pytest.fixture
 async def client(
     settings: Settings, redis_url: str, db: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[TestClient[..., ...]]:
+) -> AsyncIterator[Client]:
     test_client, runtime = await client_for(settings.model_copy(update={"redis_url": redis_url}))
     yield test_client
     await test_client.close()
     await runtime.close()
 
 
-async def test_healthz_is_ok(client: TestClient[..., ...]) -> None:
+async def test_healthz_is_ok(client: Client) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
 
 
-async def test_readyz_checks_database_and_redis(client: TestClient[..., ...]) -> None:
+async def test_readyz_checks_database_and_redis(client: Client) -> None:
     response = await client.get("/readyz")
     body = await response.json()
     assert response.status == 200, body
@@ -63,7 +66,7 @@ async def test_readyz_is_503_when_redis_is_down(
 
 
 async def test_metrics_are_prometheus_text_and_count_requests(
-    client: TestClient[..., ...],
+    client: Client,
 ) -> None:
     await client.get("/healthz")
     response = await client.get("/metrics")
@@ -75,9 +78,9 @@ async def test_metrics_are_prometheus_text_and_count_requests(
 
 
 async def test_presigned_local_urls_upload_then_download(
-    client: TestClient[..., ...],
+    client: Client,
 ) -> None:
-    storage = client.server.app[RUNTIME].storage
+    storage = client.app[RUNTIME].storage
     put_url = urlsplit(await storage.presigned_put_url("selfies/a.jpg", timedelta(minutes=5)))
     uploaded = await client.put(f"{put_url.path}?{put_url.query}", data=b"\xff\xd8jpeg")
     assert uploaded.status == 200
@@ -89,10 +92,8 @@ async def test_presigned_local_urls_upload_then_download(
 
 
 @pytest.mark.parametrize("tamper", ["signature=00", "expires=1", "method=PUT"])
-async def test_tampered_or_expired_file_links_are_refused(
-    client: TestClient[..., ...], tamper: str
-) -> None:
-    storage = client.server.app[RUNTIME].storage
+async def test_tampered_or_expired_file_links_are_refused(client: Client, tamper: str) -> None:
+    storage = client.app[RUNTIME].storage
     await storage.put("results/r.mp4", b"video")
     url = urlsplit(await storage.presigned_get_url("results/r.mp4", timedelta(minutes=5)))
     name = tamper.split("=")[0]
@@ -101,8 +102,8 @@ async def test_tampered_or_expired_file_links_are_refused(
     assert response.status == 403
 
 
-async def test_get_link_cannot_be_used_to_upload(client: TestClient[..., ...]) -> None:
-    storage = client.server.app[RUNTIME].storage
+async def test_get_link_cannot_be_used_to_upload(client: Client) -> None:
+    storage = client.app[RUNTIME].storage
     url = urlsplit(await storage.presigned_get_url("x/y.jpg", timedelta(minutes=5)))
     response = await client.put(f"{url.path}?{url.query}", data=b"evil")
     assert response.status == 403
