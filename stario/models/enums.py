@@ -55,6 +55,9 @@ class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DELIVERED = "delivered"
+    # The result was made and stored, but the chat could not be reached (bot blocked): it
+    # stays in the fan's history and is not refunded.
+    UNDELIVERED = "undelivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
 

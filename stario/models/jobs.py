@@ -31,6 +31,8 @@ class GenerationJob(TimestampMixin, Base):
     status: Mapped[JobStatus] = mapped_column(
         str_enum(JobStatus, "job_status"), default=JobStatus.QUEUED
     )
+    # Idempotency of the order itself: a double tap or a repeated update creates one job.
+    request_key: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cost: Mapped[int] = mapped_column(default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -44,6 +46,10 @@ class GenerationJob(TimestampMixin, Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivery_error: Mapped[str | None] = mapped_column(sa.String(256))
+    # Refunded for missing its deadline, then finished anyway: delivered free of charge.
+    is_gift: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class FaceQuizResult(CreatedAtMixin, Base):
