@@ -17,6 +17,7 @@ from stario.core.runtime import Runtime, build_runtime
 from stario.core.settings import Settings, SettingsError
 
 log = logging.getLogger("stario")
+QUEUES = ("video", "poster", "face")
 
 
 async def migrate(_args: argparse.Namespace, settings: Settings) -> int:
@@ -58,10 +59,13 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.redis_url:
         raise SettingsError("REDIS_URL", "is required for `stario worker` (dev runs jobs inline)")
     from stario.core.adapters.queue_rq import run_worker
+    from stario.workers import jobs as worker_jobs  # the worker process's composition root
 
     queues = [name.strip() for name in args.queues.split(",") if name.strip()]
-    if not queues:
-        raise SettingsError("--queues", "must name at least one queue")
+    if not queues or not set(queues) <= set(QUEUES):
+        raise SettingsError("--queues", f"must be a comma list of {', '.join(QUEUES)}")
+    # Engines load once here, before RQ forks a work horse per job, so every job reuses them.
+    worker_jobs.configure(settings).engines.warm_up(queues)
     # RQ installs its own signal handlers, so it runs in the main thread, outside the loop.
     run_worker(settings.redis_url, queues, burst=args.burst)
     return 0
@@ -137,6 +141,9 @@ async def _seed(runtime: Runtime) -> dict[str, Any]:
 async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
     from aiohttp import web as aiohttp_web
 
+    from stario.bot.maintenance import run_sweeper
+    from stario.core.adapters.telegram import bot_from_settings
+    from stario.core.i18n import Translator
     from stario.webapp.app import create_app
 
     runner = aiohttp_web.AppRunner(create_app(runtime), access_log=None)
@@ -145,11 +152,18 @@ async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
     site = aiohttp_web.TCPSite(runner, settings.web_host, settings.web_port)
     await site.start()
     log.info("web app listening on http://%s:%s", settings.web_host, settings.web_port)
+    bot = bot_from_settings(settings)
+    sweeper = asyncio.create_task(
+        run_sweeper(runtime.sessions, bot, Translator(settings.default_language), until)
+    )
     try:
         await until.wait()
     finally:
         log.info("shutting down")
+        await sweeper
         await runner.cleanup()
+        if bot is not None:
+            await bot.session.close()
 
 
 def _stop_signal() -> asyncio.Event:

@@ -51,3 +51,30 @@ class NotAvailableYetError(StarioError):
     """A registered command or engine whose issue has not landed yet."""
 
     key = "error-not-available"
+
+
+class ArtistUnavailableError(StarioError):
+    """The artist cannot take this order (not verified, inactive, no consent for the product)."""
+
+    key = "error-artist-unavailable"
+
+    def __init__(self, slug: str, reason: str) -> None:
+        self.slug = slug
+        self.reason = reason
+        super().__init__(f"artist {slug!r} unavailable: {reason}")
+
+
+class ModerationRefusedError(StarioError):
+    """The fan's text breaks a rule; `reasons` are i18n keys explaining each problem."""
+
+    key = "error-moderation"
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(", ".join(reasons))
+
+
+class QueueUnavailableError(StarioError):
+    """The job could not be queued; it was refunded at once."""
+
+    key = "error-queue-unavailable"

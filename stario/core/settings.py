@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # Product
     default_language: Language = "uz"
     free_credits: int = Field(default=2, ge=0, le=1000)
+    # A paid job not delivered within this many seconds is refunded (and, if it still
+    # finishes, delivered as a gift).
+    greeting_deadline_s: int = Field(default=900, ge=30, le=86_400)
+    poster_deadline_s: int = Field(default=300, ge=30, le=86_400)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

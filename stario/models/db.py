@@ -12,13 +12,20 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 
-def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, echo: bool = False, pool_size: int = 10, pooled: bool = True
+) -> AsyncEngine:
+    """`pooled=False` for short-lived event loops (one per worker job): no connection outlives
+    the loop that opened it."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    if not pooled:
+        return create_async_engine(database_url, echo=echo, poolclass=NullPool)
     return create_async_engine(
         database_url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
