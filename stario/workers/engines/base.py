@@ -166,6 +166,8 @@ class RenderedPoster:
 
 class PosterEngine(Protocol):
     name: str
-    templates: tuple[str, ...]
+
+    @property
+    def templates(self) -> tuple[str, ...]: ...
 
     def render(self, request: PosterRequest, progress: ProgressCallback) -> RenderedPoster: ...
