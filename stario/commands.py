@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from typing import Any
 
 from stario.core.errors import NotAvailableYetError
@@ -118,8 +119,64 @@ async def order_create(_args: argparse.Namespace, _settings: Settings) -> int:
     raise NotAvailableYetError("`stario order create` is not available yet (payments issue)")
 
 
-async def generate(_args: argparse.Namespace, _settings: Settings) -> int:
-    raise NotAvailableYetError("`stario generate` is not available yet (generation issue)")
+async def generate(args: argparse.Namespace, settings: Settings) -> int:
+    """One greeting or poster straight through the engines; prints the stage timings."""
+    from pathlib import Path
+
+    from stario.workers.engines.registry import Engines
+    from stario.workers.pipelines import make_greeting, make_poster
+
+    photo, name = await _generation_inputs(args, settings)
+    params: dict[str, Any] = {"artist_name": name, "language": args.lang}
+    stages: list[str] = []
+    engines = Engines(settings)
+    started = time.perf_counter()
+    if args.kind == "greeting":
+        params |= {"text": " ".join(args.text), "shape": args.shape}
+        video = await asyncio.to_thread(make_greeting, engines, photo, params, stages.append)
+        output, timings = video.mp4, video.stage_seconds
+        details = {"width": video.width, "height": video.height, "duration_s": video.duration_s}
+    else:
+        params |= {"lines": args.text, "template": args.template}
+        poster = await asyncio.to_thread(make_poster, engines, photo, params, stages.append)
+        output, timings = poster.jpeg, poster.stage_seconds
+        details = {"width": poster.width, "height": poster.height}
+    await asyncio.to_thread(Path(args.out).write_bytes, output)
+    _print_json(
+        {
+            "out": args.out,
+            "bytes": len(output),
+            **details,
+            "stages": stages,
+            "stage_seconds": {stage: round(value, 3) for stage, value in timings.items()},
+            "total_seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+    return 0
+
+
+async def _generation_inputs(args: argparse.Namespace, settings: Settings) -> tuple[bytes, str]:
+    from pathlib import Path
+
+    from stario.core.services import catalog
+    from stario.models import Product
+
+    if args.photo:
+        photo = await asyncio.to_thread(Path(args.photo).read_bytes)
+        return photo, args.name or args.artist or "Stario"
+    if not args.artist:
+        raise SettingsError("--artist", "or --photo is required")
+    runtime = await build_runtime(settings)
+    try:
+        async with runtime.sessions() as session:
+            product = Product.GREETING if args.kind == "greeting" else Product.POSTER
+            artist = await catalog.orderable_artist(session, args.artist, product)
+        if artist.primary_photo_key is None:
+            raise SettingsError("--artist", f"{args.artist} has no photo")
+        photo = await runtime.storage.get(artist.primary_photo_key)
+    finally:
+        await runtime.close()
+    return photo, args.name or artist.name_in(args.lang)
 
 
 async def face_compare(_args: argparse.Namespace, _settings: Settings) -> int:

@@ -6,6 +6,7 @@ Used by the queue jobs and by `stario generate` (no bot, no queue).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from stario.workers.engines.base import (
     GreetingRequest,
@@ -18,7 +19,7 @@ from stario.workers.engines.base import (
 from stario.workers.engines.registry import Engines
 
 
-def spoken_text(params: dict[str, object]) -> str:
+def spoken_text(params: Mapping[str, object]) -> str:
     text = str(params.get("text", "")).strip()
     recipient = str(params.get("recipient", "") or "").strip()
     if recipient and recipient.casefold() not in text.casefold():
@@ -27,7 +28,7 @@ def spoken_text(params: dict[str, object]) -> str:
 
 
 def make_greeting(
-    engines: Engines, photo: bytes, params: dict[str, object], progress: ProgressCallback
+    engines: Engines, photo: bytes, params: Mapping[str, object], progress: ProgressCallback
 ) -> RenderedVideo:
     language = str(params.get("language", "uz"))
     text = spoken_text(params)
@@ -51,7 +52,7 @@ def make_greeting(
 
 
 def make_poster(
-    engines: Engines, photo: bytes, params: dict[str, object], progress: ProgressCallback
+    engines: Engines, photo: bytes, params: Mapping[str, object], progress: ProgressCallback
 ) -> RenderedPoster:
     lines = params.get("lines", [])
     progress("composing")
