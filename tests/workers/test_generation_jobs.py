@@ -8,7 +8,11 @@ are signals), and each job opens its own event loop, as it does in production.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 from rq import SimpleWorker
+from rq.registry import StartedJobRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stario.core.adapters.queue_rq import RQJobQueue
@@ -32,7 +37,7 @@ from stario.models.db import create_engine, create_session_factory
 from stario.workers import jobs as worker_jobs
 from stario.workers.engines.base import CapacityError, RenderedPoster, UserInputError
 from tests.factories import add_artist, add_user
-from tests.fakes import FakeTelegram, User
+from tests.fakes import DEFAULT_TOKEN, FakeTelegram, User
 
 T = TypeVar("T")
 FAN = User(id=5001, first_name="Aziza", language_code="ru")
@@ -45,6 +50,7 @@ class World:
     settings: Settings
     telegram: FakeTelegram
     redis: Redis
+    redis_url: str
     queue_names: dict[str, str]
 
     def run(self, action: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
@@ -133,7 +139,9 @@ def world(
             }
         )
         context = worker_jobs.configure(configured)
-        world = World(configured, telegram, redis, {k.value: v for k, v in names.items()})
+        world = World(
+            configured, telegram, redis, redis_url, {k.value: v for k, v in names.items()}
+        )
         asyncio.run(context.storage.put(PHOTO_KEY, render_portrait("sevara").jpeg, "image/jpeg"))
         world.run(lambda sessions: _add_fan_and_artist(sessions))
         yield world
@@ -291,3 +299,58 @@ async def _count_jobs(db: async_sessionmaker[AsyncSession]) -> int:
         return int(
             await session.scalar(sa.select(sa.func.count()).select_from(GenerationJob)) or 0
         )
+
+
+def _start_hanging_worker(world: World, tmp_path: Path) -> subprocess.Popen[bytes]:
+    settings = world.settings
+    env = {
+        **{key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")},
+        "DATABASE_URL": settings.database_url,
+        "STORAGE_URL": settings.storage_url,
+        "TELEGRAM_API_URL": settings.telegram_api_url,
+        "BOT_TOKEN": DEFAULT_TOKEN,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("slow_worker.py")),
+         world.redis_url, world.queue_names["poster"]],
+        env=env, cwd=tmp_path, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _wait_until_running(world: World, job_id: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while world.job(job_id).status is not JobStatus.RUNNING:
+        assert time.monotonic() < deadline, "the worker did not start the job"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("retries_left", [True, False])
+def test_worker_killed_mid_job_is_retried_or_refunded_never_lost_or_charged_twice(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, retries_left: bool
+) -> None:
+    if not retries_left:
+        monkeypatch.setattr(generation, "RETRY_INTERVALS_S", ())
+    job_id = world.place_poster()
+    worker = _start_hanging_worker(world, tmp_path)
+    try:
+        _wait_until_running(world, job_id)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-job
+        worker.wait(10)
+    assert world.job(job_id).status is JobStatus.RUNNING
+
+    # Later, a live worker's maintenance finds the job abandoned (its time has run out).
+    queue = world.queue_names["poster"]
+    StartedJobRegistry(queue, connection=world.redis).cleanup(timestamp=time.time() + 10_000)
+    world.drain(queue)
+
+    job = world.job(job_id)
+    if retries_left:
+        assert job.status is JobStatus.DELIVERED
+        assert world.balance() == 18
+    else:
+        assert (job.status, job.error_class) == (JobStatus.FAILED, ErrorClass.CAPACITY)
+        assert world.balance() == 20
+        assert any("перегружены" in text for text in world.telegram.sent_texts(FAN.id))
