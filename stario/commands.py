@@ -10,7 +10,6 @@ import json
 import logging
 import signal
 import sys
-import time
 from typing import Any
 
 from stario.core.errors import NotAvailableYetError
@@ -123,33 +122,34 @@ async def generate(args: argparse.Namespace, settings: Settings) -> int:
     """One greeting or poster straight through the engines; prints the stage timings."""
     from pathlib import Path
 
-    from stario.workers.engines.registry import Engines
-    from stario.workers.pipelines import make_greeting, make_poster
+    from stario.workers.engines.base import EngineError, UserInputError
+    from stario.workers.generate_once import generate_once
 
     photo, name = await _generation_inputs(args, settings)
     params: dict[str, Any] = {"artist_name": name, "language": args.lang}
-    stages: list[str] = []
-    engines = Engines(settings)
-    started = time.perf_counter()
     if args.kind == "greeting":
         params |= {"text": " ".join(args.text), "shape": args.shape}
-        video = await asyncio.to_thread(make_greeting, engines, photo, params, stages.append)
-        output, timings = video.mp4, video.stage_seconds
-        details = {"width": video.width, "height": video.height, "duration_s": video.duration_s}
     else:
         params |= {"lines": args.text, "template": args.template}
-        poster = await asyncio.to_thread(make_poster, engines, photo, params, stages.append)
-        output, timings = poster.jpeg, poster.stage_seconds
-        details = {"width": poster.width, "height": poster.height}
-    await asyncio.to_thread(Path(args.out).write_bytes, output)
+    try:
+        made = await asyncio.to_thread(generate_once, settings, args.kind, photo, params)
+    except UserInputError as error:
+        print(json.dumps({"error": error.reason, "detail": str(error)}), file=sys.stderr)
+        return 1
+    except EngineError as error:
+        print(json.dumps({"error": type(error).__name__, "detail": str(error)}), file=sys.stderr)
+        return 1
+    await asyncio.to_thread(Path(args.out).write_bytes, made.output)
     _print_json(
         {
             "out": args.out,
-            "bytes": len(output),
-            **details,
-            "stages": stages,
-            "stage_seconds": {stage: round(value, 3) for stage, value in timings.items()},
-            "total_seconds": round(time.perf_counter() - started, 3),
+            "bytes": len(made.output),
+            **made.details,
+            "stages": made.stages,
+            "stage_seconds": {
+                stage: round(value, 3) for stage, value in made.stage_seconds.items()
+            },
+            "total_seconds": round(made.total_seconds, 3),
         }
     )
     return 0

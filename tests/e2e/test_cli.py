@@ -129,3 +129,47 @@ def test_commands_of_later_issues_say_so_plainly(tmp_path: Path, command: list[s
     assert result.returncode == 3
     assert "not available yet" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "suffix", "magic"),
+    [
+        (
+            "poster",
+            ["--template", "neon", "--text", "Tugʻilgan kuning bilan!"],
+            "jpg",
+            b"\xff\xd8",
+        ),
+        ("greeting", ["--shape", "square", "--text", "Salom, Aziza!"], "mp4", b"ftyp"),
+    ],
+)
+def test_generate_runs_a_pipeline_without_bot_or_queue(
+    tmp_path: Path, kind: str, extra: list[str], suffix: str, magic: bytes
+) -> None:
+    from stario.core.demo_portraits import render_portrait
+
+    photo = tmp_path / "artist.jpg"
+    photo.write_bytes(render_portrait("cli-test").jpeg)
+    out = tmp_path / f"result.{suffix}"
+    result = stario(
+        "generate", kind, "--photo", str(photo), "--name", "Laylo", "--lang", "uz",
+        "--out", str(out), *extra, env=clean_env(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["bytes"] == out.stat().st_size
+    assert magic in out.read_bytes()[:12]
+    assert report["stage_seconds"]
+    assert report["total_seconds"] > 0
+
+
+def test_generate_refuses_an_unusable_photo_plainly(tmp_path: Path) -> None:
+    photo = tmp_path / "not-a-photo.jpg"
+    photo.write_bytes(b"hello")
+    result = stario(
+        "generate", "poster", "--photo", str(photo), "--text", "Hi", "--out",
+        str(tmp_path / "x.jpg"), env=clean_env(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "bad_photo" in result.stderr
