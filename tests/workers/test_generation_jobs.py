@@ -16,8 +16,9 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import av
 import pytest
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stario.core.adapters.queue_rq import RQJobQueue
 from stario.core.demo_portraits import render_portrait
 from stario.core.services import generation, jobs, ledger
-from stario.core.services.generation import GreetingOrder, PosterOrder
+from stario.core.services.generation import Deadlines, GreetingOrder, PosterOrder
 from stario.core.settings import Settings
 from stario.models import Artist, ErrorClass, GenerationJob, JobStatus, VerificationStatus
 from stario.models.db import create_engine, create_session_factory
@@ -63,28 +64,30 @@ class World:
 
         return asyncio.run(go())
 
-    def place_poster(self, key: str = "order-1", **changes: Any) -> int:
+    def place_poster(self, key: str = "order-1", deadlines: Deadlines | None = None) -> int:
         order = PosterOrder(
             user_id=FAN.id, artist_slug="sevara", template="neon",
             lines=("Tugʻilgan kuning bilan!", "С днём рождения!"), language="ru",
             chat_id=FAN.id,
         )  # fmt: skip
-        return self._place(generation.place_poster, order, key)
+        return self._place(generation.place_poster, order, key, deadlines)
 
     def place_greeting(self, key: str = "order-g", text: str = "Aziza, happy birthday!") -> int:
         order = GreetingOrder(
             user_id=FAN.id, artist_slug="sevara", text=text, language="ru", shape="square",
             chat_id=FAN.id,
         )  # fmt: skip
-        return self._place(generation.place_greeting, order, key)
+        return self._place(generation.place_greeting, order, key, None)
 
     def _place(self, place: Callable[..., Awaitable[generation.PlacedJob]], order: object,
-               key: str) -> int:  # fmt: skip
+               key: str, deadlines: Deadlines | None) -> int:  # fmt: skip
         async def action(db: async_sessionmaker[AsyncSession]) -> int:
             queue = RQJobQueue(self.settings.redis_url or "")
             try:
                 async with db() as session:
-                    placed = await place(session, queue, order, request_key=key)
+                    placed = await place(
+                        session, queue, order, request_key=key, deadlines=deadlines
+                    )
             finally:
                 await queue.close()
             return placed.job_id
@@ -354,3 +357,15 @@ def test_worker_killed_mid_job_is_retried_or_refunded_never_lost_or_charged_twic
         assert (job.status, job.error_class) == (JobStatus.FAILED, ErrorClass.CAPACITY)
         assert world.balance() == 20
         assert any("перегружены" in text for text in world.telegram.sent_texts(FAN.id))
+
+
+def test_a_late_result_is_refunded_and_delivered_as_a_gift(world: World) -> None:
+    job_id = world.place_poster(deadlines=Deadlines(poster=timedelta(seconds=-1)))
+    assert world.balance() == 18
+    world.drain(world.queue_names["poster"])
+    photo = world.telegram.wait_for_sync("sendPhoto", predicate=lambda c: not c.failed)
+    assert "подарок" in photo.params["caption"]
+    job = world.job(job_id)
+    assert job.status is JobStatus.DELIVERED
+    assert job.is_gift
+    assert world.balance() == 20
