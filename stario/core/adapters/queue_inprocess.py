@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from stario.core.ports.queue import EnqueuedJob, JobOptions
+from stario.core.ports.queue import EnqueuedJob, JobOptions, check_job_call
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class InProcessJobQueue:
     ) -> EnqueuedJob:
         if self._closed:
             raise RuntimeError("the job queue is closed")
-        _check_args(func_path, args)
+        check_job_call(func_path, args)
         existing = self._jobs.get(options.job_id)
         if existing is not None:
             logger.info("job %s is already known; not enqueued again", options.job_id)
@@ -201,11 +201,3 @@ def _import_callable(path: str) -> Callable[..., Any]:
     if not callable(func):
         raise TypeError(f"{path} is not callable")
     return func  # type: ignore[no-any-return]
-
-
-def _check_args(func_path: str, args: Sequence[object]) -> None:
-    if "." not in func_path:
-        raise ValueError(f"job function must be a dotted path, got {func_path!r}")
-    for arg in args:
-        if isinstance(arg, bool) or not isinstance(arg, str | int):
-            raise TypeError(f"job arguments must be ids (str or int), got {type(arg).__name__}")

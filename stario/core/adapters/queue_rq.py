@@ -30,7 +30,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 from rq.utils import import_attribute
 
-from stario.core.ports.queue import EnqueuedJob, JobOptions
+from stario.core.ports.queue import EnqueuedJob, JobOptions, check_job_call
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class RQJobQueue:
     async def enqueue(
         self, func_path: str, args: Sequence[object], options: JobOptions
     ) -> EnqueuedJob:
-        _check_args(func_path, args)
+        check_job_call(func_path, args)
         return await asyncio.to_thread(self._enqueue, func_path, list(args), options)
 
     async def position(self, queue: str, job_id: str) -> int | None:
@@ -160,11 +160,3 @@ def _notify_failure(job: Job, error: str) -> None:
         callback(job.id, error)
     except Exception:
         logger.exception("failure callback %s for job %s raised", path, job.id)
-
-
-def _check_args(func_path: str, args: Sequence[object]) -> None:
-    if "." not in func_path:
-        raise ValueError(f"job function must be a dotted path, got {func_path!r}")
-    for arg in args:
-        if isinstance(arg, bool) or not isinstance(arg, str | int):
-            raise TypeError(f"job arguments must be ids (str or int), got {type(arg).__name__}")

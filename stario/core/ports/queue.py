@@ -37,3 +37,12 @@ class JobQueue(Protocol):
     async def depth(self, queue: str) -> int: ...
 
     async def close(self) -> None: ...
+
+
+def check_job_call(func_path: str, args: Sequence[object]) -> None:
+    """Jobs are enqueued by dotted path and take ids only (never objects, never payloads)."""
+    if "." not in func_path:
+        raise ValueError(f"job function must be a dotted path, got {func_path!r}")
+    for arg in args:
+        if isinstance(arg, bool) or not isinstance(arg, str | int):
+            raise TypeError(f"job arguments must be ids (str or int), got {type(arg).__name__}")

@@ -35,16 +35,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from PIL import (  # the plugins imported here register the formats PHOTO_FORMATS names
-    Image,
-    ImageDraw,
-    ImageFilter,
-    ImageFont,
-    ImageOps,
-    JpegImagePlugin,  # noqa: F401
-    PngImagePlugin,  # noqa: F401
-    WebPImagePlugin,  # noqa: F401
-)
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from stario.workers.engines.base import (
     FaceLocator,
@@ -54,6 +45,7 @@ from stario.workers.engines.base import (
     UserInputError,
 )
 from stario.workers.engines.fonts import load_font
+from stario.workers.engines.photos import flatten, open_photo
 
 POSTER_SIZE = (1080, 1350)
 TEMPLATES = ("classic", "neon", "minimal")
@@ -62,9 +54,7 @@ MAX_LINES = 3
 MAX_LINE_CHARS = 120
 MAX_AI_MARK_CHARS = 16
 
-MAX_PHOTO_PIXELS = 40_000_000
 MIN_PHOTO_SIDE = 128
-PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")  # JPEG includes MPO (phones' multi-picture JPEGs)
 WORK_LONG_SIDE = 2048  # the photo is decoded (JPEG draft) and scaled down to this
 
 FACE_WIDTH_FRACTION = 0.30  # face box width / crop width
@@ -646,70 +636,9 @@ def draw_ai_badge(canvas: Image.Image, layout: Layout, mark: str) -> Box:
 # --- The artist photo ----------------------------------------------------------------------
 
 
-def _bad_photo(detail: str) -> UserInputError:
-    return UserInputError("bad_photo", detail)
-
-
-def _pixel_limit() -> int:
-    pillow_limit = Image.MAX_IMAGE_PIXELS
-    return MAX_PHOTO_PIXELS if pillow_limit is None else min(MAX_PHOTO_PIXELS, pillow_limit)
-
-
 def decode_photo(data: bytes) -> Image.Image:
-    """The photo, upright (EXIF), at most `WORK_LONG_SIDE` px long, RGB or RGBA.
-
-    Anything unreadable, smaller than `MIN_PHOTO_SIDE`, or larger than `MAX_PHOTO_PIXELS` (or
-    Pillow's decompression-bomb limit, if lower) is refused with `UserInputError("bad_photo")`.
-    """
-    if not data:
-        raise _bad_photo("empty file")
-    try:
-        with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as source:
-            width, height = source.size
-            if min(width, height) < MIN_PHOTO_SIDE:
-                raise _bad_photo(f"{width}×{height} is too small")
-            if width * height > _pixel_limit():
-                raise _bad_photo(f"{width}×{height} is too large")
-            _request_draft(source)
-            source.load()
-            image = ImageOps.exif_transpose(source)
-            image = _to_working_mode(image)
-    except UserInputError:
-        raise
-    except Exception as error:  # any decoder failure on untrusted bytes is a bad photo
-        raise _bad_photo(f"{type(error).__name__}: {error}") from error
-    if max(image.size) > WORK_LONG_SIDE:
-        image.thumbnail((WORK_LONG_SIDE, WORK_LONG_SIDE), Image.Resampling.BICUBIC)
-    return image
-
-
-def _request_draft(image: Image.Image) -> None:
-    """Let the JPEG decoder scale down by 1/2, 1/4 or 1/8 when the photo is much larger."""
-    long_side = max(image.size)
-    if image.format in ("JPEG", "MPO") and long_side > WORK_LONG_SIDE:
-        scale = WORK_LONG_SIDE / long_side
-        target = (math.ceil(image.size[0] * scale), math.ceil(image.size[1] * scale))
-        image.draft(None, target)
-
-
-def _to_working_mode(image: Image.Image) -> Image.Image:
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-    if has_alpha:
-        return image.convert("RGBA")
-    if image.mode == "RGB":
-        return image
-    return image.convert("RGB")
-
-
-def flatten(image: Image.Image, fill: RGB) -> Image.Image:
-    """An RGB image: transparent parts laid over `fill`."""
-    if image.mode != "RGBA":
-        return image
-    backdrop = Image.new("RGB", image.size, fill)
-    backdrop.paste(image, (0, 0), image)
-    return backdrop
+    """The photo, upright (EXIF), at most `WORK_LONG_SIDE` px long, RGB or RGBA."""
+    return open_photo(data, min_side=MIN_PHOTO_SIDE, long_side=WORK_LONG_SIDE)
 
 
 def face_crop(image_size: tuple[int, int], face: FloatBox | None, aspect: float) -> FloatBox:

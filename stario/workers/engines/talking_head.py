@@ -74,7 +74,7 @@ from typing import Any
 
 import imageio_ffmpeg  # type: ignore[import-untyped]  # ships a static ffmpeg
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from stario.workers.engines.base import (
     CapacityError,
@@ -90,6 +90,7 @@ from stario.workers.engines.base import (
     WordTiming,
 )
 from stario.workers.engines.fonts import font_path, load_font
+from stario.workers.engines.photos import flatten, open_photo
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +103,7 @@ CONFIG_FORMAT = (
 
 FPS = 25
 DEFAULT_TIMEOUT_S = 600.0
-MAX_PHOTO_PIXELS = 40_000_000
 MIN_PHOTO_SIDE = 64
-PHOTO_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
 SOURCE_LONG_SIDE = 2048
 
 EXIT_NO_FACE = 65  # EX_DATAERR
@@ -400,43 +399,10 @@ def _workdir(root: Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _bad_photo(detail: str) -> UserInputError:
-    return UserInputError("bad_photo", detail)
-
-
 def decode_photo(data: bytes) -> Image.Image:
     """The photo, upright, RGB, at most `SOURCE_LONG_SIDE` long; `bad_photo` when unusable."""
-    if not data:
-        raise _bad_photo("empty file")
-    try:
-        with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as source:
-            width, height = source.size
-            if width * height > MAX_PHOTO_PIXELS:
-                raise _bad_photo(f"{width}×{height} is over {MAX_PHOTO_PIXELS} pixels")
-            if min(width, height) < MIN_PHOTO_SIDE:
-                raise _bad_photo(f"{width}×{height} is too small")
-            if source.format in ("JPEG", "MPO") and max(width, height) > SOURCE_LONG_SIDE:
-                source.draft("RGB", (SOURCE_LONG_SIDE, SOURCE_LONG_SIDE))
-            source.load()
-            image = ImageOps.exif_transpose(source)
-            image = _flatten(image)
-    except UserInputError:
-        raise
-    except Exception as error:  # any decoder failure on untrusted bytes is a bad photo
-        raise _bad_photo(f"{type(error).__name__}: {error}") from error
-    if max(image.size) > SOURCE_LONG_SIDE:
-        image.thumbnail((SOURCE_LONG_SIDE, SOURCE_LONG_SIDE), Image.Resampling.LANCZOS)
-    return image
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB; transparent parts laid over white."""
-    if image.mode == "RGB":
-        return image
-    rgba = image.convert("RGBA")
-    backdrop = Image.new("RGB", rgba.size, (255, 255, 255))
-    backdrop.paste(rgba, (0, 0), rgba)
-    return backdrop
+    image = open_photo(data, min_side=MIN_PHOTO_SIDE, long_side=SOURCE_LONG_SIDE)
+    return flatten(image, (255, 255, 255))
 
 
 def prepare_photo(data: bytes, face_locator: FaceLocator) -> Photo:

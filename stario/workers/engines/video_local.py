@@ -28,7 +28,7 @@ from typing import IO
 import cv2
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
 from stario.workers.engines.base import (
     CapacityError,
@@ -45,6 +45,7 @@ from stario.workers.engines.base import (
     WordTiming,
 )
 from stario.workers.engines.fonts import font_path
+from stario.workers.engines.photos import flatten, open_photo
 
 U8 = npt.NDArray[np.uint8]
 U16 = npt.NDArray[np.uint16]
@@ -58,9 +59,7 @@ MAX_SPEECH_S = 120.0
 MAX_OUTPUT_BYTES = 50 * 1000 * 1000  # Telegram's bot upload limit
 ENCODER_TIMEOUT_S = 120.0
 
-PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")  # JPEG also opens MPO (phone photos)
 MIN_PHOTO_SIDE = 160
-MAX_PHOTO_PIXELS = 40_000_000
 WORK_LONG_SIDE = 2560  # decoded photos are shrunk to this first
 DETECT_LONG_SIDE = 1280  # what the face locator gets
 THUMB_LONG_SIDE = 320
@@ -128,47 +127,14 @@ LAYOUTS = {
 
 
 def decode_photo(data: bytes) -> U8:
-    """The photo as an upright RGB array, at most WORK_LONG_SIDE px long.
-
-    Unreadable data, or a photo smaller than MIN_PHOTO_SIDE or larger than MAX_PHOTO_PIXELS, is
-    refused with `UserInputError("bad_photo")`.
-    """
-    if not data:
-        raise UserInputError("bad_photo", "empty file")
-    try:
-        with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as source:
-            width, height = source.size
-            if min(width, height) < MIN_PHOTO_SIDE:
-                raise UserInputError("bad_photo", f"{width}×{height} is too small")
-            if width * height > MAX_PHOTO_PIXELS:
-                raise UserInputError("bad_photo", f"{width}×{height} is too large")
-            if source.format in ("JPEG", "MPO") and max(width, height) > WORK_LONG_SIDE:
-                source.draft("RGB", _scaled((width, height), WORK_LONG_SIDE))  # DCT scaling
-            source.load()
-            image = _flatten(ImageOps.exif_transpose(source))
-    except UserInputError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as error:  # any decoder failure on untrusted bytes is a bad photo
-        raise UserInputError("bad_photo", f"{type(error).__name__}: {error}") from error
-    if max(image.size) > WORK_LONG_SIDE:
-        image = image.resize(_scaled(image.size, WORK_LONG_SIDE), Image.Resampling.BICUBIC)
-    return np.asarray(image, dtype=np.uint8)
+    """The photo as an upright RGB array, at most WORK_LONG_SIDE px long (`bad_photo` if not)."""
+    image = open_photo(data, min_side=MIN_PHOTO_SIDE, long_side=WORK_LONG_SIDE)
+    return np.asarray(flatten(image, TRANSPARENT_FILL), dtype=np.uint8)
 
 
 def _scaled(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     scale = min(1.0, long_side / max(size))
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        backdrop = Image.new("RGB", rgba.size, TRANSPARENT_FILL)
-        backdrop.paste(rgba, (0, 0), rgba)
-        return backdrop
-    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _resize(image: U8, size: tuple[int, int]) -> U8:
