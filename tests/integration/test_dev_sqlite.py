@@ -50,3 +50,50 @@ async def test_signup_and_ledger_rules_hold_on_sqlite(
             "job:1:charge",
             "signup:7",
         ]
+
+
+async def test_an_order_runs_end_to_end_on_the_embedded_defaults(
+    sqlite_db: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """`stario dev`: SQLite, the in-process queue, local files; no bot token, so the finished
+    poster is kept as undelivered (it stays in the fan's history)."""
+    from stario.core.adapters.queue_inprocess import InProcessJobQueue
+    from stario.core.demo_portraits import render_portrait
+    from stario.core.services import generation, jobs
+    from stario.core.settings import Settings
+    from stario.models import JobStatus
+    from stario.workers import jobs as worker_jobs
+    from tests.factories import add_artist
+
+    engine_url = str(sqlite_db.kw["bind"].url)
+    settings = Settings(
+        _env_file=None, database_url=engine_url, storage_url=f"file://{tmp_path / 'data'}"
+    )
+    context = worker_jobs.configure(settings)
+    await context.storage.put("artists/sevara/portrait.jpg", render_portrait("sevara").jpeg)
+    async with sqlite_db() as session:
+        await users.register(session, users.TelegramProfile(id=7, first_name="A"), free_credits=5)
+    await add_artist(sqlite_db, photo_key="artists/sevara/portrait.jpg", price_poster=2)
+
+    queue = InProcessJobQueue()
+    try:
+        async with sqlite_db() as session:
+            placed = await generation.place_poster(
+                session,
+                queue,
+                generation.PosterOrder(7, "sevara", "classic", ("Salom!",)),
+                request_key="dev-1",
+            )
+        for _ in range(200):
+            async with sqlite_db() as session:
+                job = await jobs.get_job(session, placed.job_id)
+            if job.status is not JobStatus.QUEUED and job.status is not JobStatus.RUNNING:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await queue.close()
+    assert job.status is JobStatus.UNDELIVERED
+    assert job.result_key is not None
+    assert await context.storage.exists(job.result_key)
+    async with sqlite_db() as session:
+        assert await ledger.balance_of(session, 7) == 3
