@@ -1,0 +1,27 @@
+"""aiogram routers: turn an update into a core service call, and the result into a reply.
+
+`build_router()` makes a fresh tree every call (an aiogram router can belong to one
+dispatcher only), so each dispatcher, and each test, gets its own.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+
+from stario.handlers import fallback, info, menu, start
+
+
+def build_router() -> Router:
+    root = Router(name="handlers")
+    fans = Router(name="fans")
+    # Fans talk to the bot in private; messages in groups it was added to are ignored.
+    fans.message.filter(F.chat.type == ChatType.PRIVATE)
+    fans.include_routers(
+        start.build_router(),
+        menu.build_router(),
+        info.build_router(),
+        fallback.build_router(),  # the catch-alls come last
+    )
+    root.include_routers(fans, fallback.build_errors_router())
+    return root

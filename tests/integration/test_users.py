@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from stario.core.errors import NotFoundError, ValidationFailed
 from stario.core.services import ledger, users
 from stario.core.services.users import TelegramProfile
 from stario.models import CreditLedger, Role
@@ -127,3 +128,22 @@ async def test_overlong_names_are_cut_not_refused(db: Sessions) -> None:
     assert len(result.user.first_name) == 128
     assert result.user.username is not None
     assert len(result.user.username) == 64
+
+
+async def test_set_language_saves_the_choice_and_sign_in_keeps_it(db: Sessions) -> None:
+    await register(db, fan(100, "ru"))
+    async with db() as session:
+        changed = await users.set_language(session, 100, "en")
+    again = await register(db, fan(100, "ru"))
+    assert changed.language == "en"
+    assert again.user.language == "en"
+
+
+async def test_set_language_refuses_unknown_languages_and_users(db: Sessions) -> None:
+    await register(db, fan(100))
+    async with db() as session:
+        with pytest.raises(ValidationFailed):
+            await users.set_language(session, 100, "de")
+        with pytest.raises(NotFoundError):
+            await users.set_language(session, 999, "uz")
+        assert (await users.get_user(session, 100)) is not None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stario.core.errors import NotFoundError, ValidationFailed
 from stario.core.services import audit, ledger
 from stario.core.settings import LANGUAGES
 from stario.models import Role, User, utcnow
@@ -110,6 +111,24 @@ async def register(
     user = await session.get_one(User, profile.id, populate_existing=True)
     await session.commit()
     return SignUp(user=to_view(user), is_new=is_new, free_credits_granted=granted)
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str) -> UserView:
+    """Save the fan's own choice of language (uz, ru or en); later sign-ins never override it."""
+    if language not in LANGUAGES:
+        raise ValidationFailed(f"language must be one of {', '.join(LANGUAGES)}")
+    changed = await session.scalar(
+        sa.update(User)
+        .where(User.id == user_id)
+        .values(language=language, updated_at=utcnow())
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
+    if changed is None:
+        raise NotFoundError(f"user {user_id} not found")
+    user = await session.get_one(User, user_id, populate_existing=True)
+    await session.commit()
+    return to_view(user)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> UserView | None:
