@@ -9,7 +9,17 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from stario.handlers import fallback, info, menu, start
+from stario.handlers import (
+    artists,
+    fallback,
+    greeting,
+    history,
+    info,
+    menu,
+    ordering,
+    poster,
+    start,
+)
 
 
 def build_router() -> Router:
@@ -21,6 +31,12 @@ def build_router() -> Router:
         start.build_router(),
         menu.build_router(),
         info.build_router(),
+        artists.build_router(),
+        greeting.build_router(),
+        poster.build_router(),
+        history.build_router(),
+        ordering.build_router(),
+        ordering.build_hints_router(),  # what the forms' steps did not take
         fallback.build_router(),  # the catch-alls come last
     )
     root.include_routers(fans, fallback.build_errors_router())

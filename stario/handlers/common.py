@@ -130,3 +130,93 @@ async def tell(bot: Bot, update: Update, text: str, *, alert: bool = True) -> No
             await bot.send_message(update.message.chat.id, text)
     except TelegramAPIError as error:  # the fan blocked the bot, a stale query...
         log.info("could not answer update %s: %s", update.update_id, error)
+
+
+class ArtistSearch(StatesGroup):
+    """The fan is typing an artist's name to search for."""
+
+    query = State()
+
+
+class GreetingForm(StatesGroup):
+    """A video greeting draft; data: see `stario.handlers.ordering`."""
+
+    occasion = State()
+    recipient = State()
+    text = State()
+    preview = State()
+
+
+class PosterForm(StatesGroup):
+    """A poster draft; data: see `stario.handlers.ordering`."""
+
+    style = State()
+    lines = State()
+    preview = State()
+
+
+# The form steps that wait for typed text (the others wait for a button).
+TEXT_STEPS = frozenset(
+    state.state for state in (ArtistSearch.query, GreetingForm.recipient, GreetingForm.text,
+                              PosterForm.lines)
+)  # fmt: skip
+
+
+class CatalogCb(CallbackData, prefix="cat"):
+    """A catalogue page; `mode` is "" to browse, or a product to pick the artist for."""
+
+    category: str = ""
+    page: int = 0
+    mode: str = ""
+
+
+class ArtistCb(CallbackData, prefix="art"):
+    """`action`: "card" (one artist), "search" (ask for a name), "home" (the categories)."""
+
+    action: str
+    artist_id: int = 0
+
+
+class OrderCb(CallbackData, prefix="ord"):
+    """Start a draft of `product` from an artist."""
+
+    product: str
+    artist_id: int
+
+
+class DraftCb(CallbackData, prefix="dr"):
+    """A step of the open draft: occasion/style (value: its code), suggest, edit, confirm
+    (value: the draft id), cancel."""
+
+    action: str
+    value: str = ""
+
+
+class BuyCb(CallbackData, prefix="buy"):
+    code: str
+
+
+class HistoryCb(CallbackData, prefix="hist"):
+    page: int = 0
+
+
+class ResultCb(CallbackData, prefix="res"):
+    """Send the result of one past order again."""
+
+    job_id: int
+
+
+class AgainCb(CallbackData, prefix="again"):
+    """The result's "generate again" button (the worker packs it as `again:<job_id>`)."""
+
+    job_id: int
+
+
+def cancel_button(t: Texts) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=t("btn-cancel"), callback_data=DraftCb(action="cancel").pack()
+    )
+
+
+def cancel_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[cancel_button(t)]])

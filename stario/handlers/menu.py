@@ -1,7 +1,8 @@
 """The main menu, Balance, /menu, /balance and /cancel.
 
-Buttons whose flows are not built yet (video greeting, poster, Face Quiz, artists, history)
-answer with a short "coming soon" toast instead of pretending.
+The Face Quiz button, not built yet, answers with a short "coming soon" toast instead of
+pretending; the other items are handled by their own routers (artists, greeting, poster,
+history).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from stario.core.services import ledger
 from stario.core.services.users import UserView
 from stario.handlers.common import HOME, MenuCb, Texts, main_menu, menu_button, show
 
-COMING_SOON = frozenset({"greeting", "poster", "quiz", "artists", "history"})
+COMING_SOON = frozenset({"quiz"})
 RECENT_POSTINGS = 5
 # Dates in the fans' time zone (Uzbekistan keeps UTC+5 all year).
 FANS_TZ = timezone(timedelta(hours=5))
