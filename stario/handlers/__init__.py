@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from stario.handlers import (
+    admin,
     artists,
     fallback,
     greeting,
@@ -29,6 +30,7 @@ def build_router() -> Router:
     fans.message.filter(F.chat.type == ChatType.PRIVATE)
     fans.include_routers(
         start.build_router(),
+        admin.build_router(),  # staff only; anyone else falls through to the fallback
         menu.build_router(),
         info.build_router(),
         artists.build_router(),

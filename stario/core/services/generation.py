@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -228,11 +229,19 @@ def queue_job_id(job_id: int) -> str:
     return f"stario-job-{job_id}"
 
 
+def retry_queue_job_id(job_id: int, retry: int) -> str:
+    """An admin's retry of a job goes under a fresh queue id (the queue keeps finished ids)."""
+    return f"stario-job-{job_id}-r{retry}"
+
+
+_QUEUE_JOB_ID = re.compile(r"^stario-job-(\d+)(?:-r\d+)?$")
+
+
 def job_id_from_queue_id(queue_id: str) -> int:
-    prefix = "stario-job-"
-    if not queue_id.startswith(prefix) or not queue_id[len(prefix) :].isdigit():
+    match = _QUEUE_JOB_ID.match(queue_id)
+    if match is None:
         raise ValueError(f"not a Stario job id: {queue_id!r}")
-    return int(queue_id[len(prefix) :])
+    return int(match.group(1))
 
 
 async def _job_for_request(session: AsyncSession, request_key: str) -> int | None:
