@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
 from stario.bot.middlewares import (
-    DuplicateUpdateMiddleware,
-    RateLimitMiddleware,
+    GuardMiddleware,
     SessionMiddleware,
+    UserCache,
     UserMiddleware,
 )
 from stario.core.adapters.telegram import make_bot
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 
 RATE_LIMIT = 20  # updates per fan...
 RATE_WINDOW_S = 10  # ...per this many seconds
+USER_CACHE_TTL_S = 60  # a fan's cached profile; see stario.bot.middlewares.UserCache
 # The commands fans see in the chat menu, each described by the `cmd-<name>` Fluent key.
 FAN_COMMANDS = (
     "start", "menu", "balance", "lang", "help", "paysupport", "terms", "privacy", "cancel",
@@ -50,28 +55,38 @@ def create_dispatcher(
     redis_prefix: str = "stario",
     rate_limit: int = RATE_LIMIT,
     rate_window_s: int = RATE_WINDOW_S,
+    user_cache_ttl_s: int = USER_CACHE_TTL_S,
 ) -> Dispatcher:
     """A dispatcher with the middlewares and the fans' routers. `redis_prefix` namespaces its
-    Redis keys (FSM state, seen update ids, rate-limit counters)."""
+    Redis keys (FSM state, seen update ids, rate-limit counters, cached fans);
+    `user_cache_ttl_s=0` turns the fans' cache off (every update registers the fan)."""
+    _keep_response_models()
     settings = runtime.settings
     translator = Translator(settings.default_language)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    cache = (
+        UserCache(redis, prefix=redis_prefix, ttl_s=user_cache_ttl_s)
+        if redis is not None and user_cache_ttl_s > 0
+        else None
+    )
     storage = fsm_storage or _fsm_storage(settings.redis_url, redis_prefix)
     dp = Dispatcher(storage=storage, runtime=runtime, settings=settings, translator=translator)
-    dp.update.outer_middleware(DuplicateUpdateMiddleware(redis, prefix=redis_prefix))
     dp.update.outer_middleware(
-        RateLimitMiddleware(
+        GuardMiddleware(
             redis,
             prefix=redis_prefix,
             limit=rate_limit,
             window_s=rate_window_s,
             sessions=runtime.sessions,
             translator=translator,
+            cache=cache,
         )
     )
     dp.update.outer_middleware(SessionMiddleware(runtime.sessions))
-    dp.update.outer_middleware(UserMiddleware(translator, settings))
-    dp.include_router(build_router())
+    dp.update.outer_middleware(UserMiddleware(translator, settings, cache))
+    router = build_router()
+    _resolve_magic_filters_inline(router)
+    dp.include_router(router)
     dp.startup.register(_on_startup)
     if redis is not None:
 
@@ -128,6 +143,43 @@ async def run_polling(
     finally:
         if own_bot:
             await bot.session.close()
+
+
+@functools.cache
+def _keep_response_models() -> tuple[object, ...]:
+    """aiogram parses every Bot API answer with `Response[method.__returning__]`, a pydantic
+    generic model that pydantic caches only weakly: unless something keeps it alive it is
+    rebuilt (milliseconds of schema building) for most API calls. Keep one of each, once."""
+    return tuple(
+        {
+            Response.__class_getitem__(method.__returning__)
+            for method in vars(methods).values()
+            if isinstance(method, type)
+            and issubclass(method, methods.TelegramMethod)
+            and method is not methods.TelegramMethod
+        }
+    )
+
+
+def _resolve_magic_filters_inline(router: Router) -> None:
+    """aiogram runs a filter that is not a coroutine function in a worker thread (one thread
+    hop per filter per update); magic filters (`F.chat.type == ...`, `F.text`) are pure
+    attribute look-ups, so they run inline instead."""
+    for observer in router.observers.values():
+        for holder in (observer._handler, *observer.handlers):
+            for filter_object in holder.filters or ():
+                if filter_object.magic is not None and not filter_object.awaitable:
+                    filter_object.callback = _inline(filter_object.callback)
+                    filter_object.awaitable = True
+    for child in router.sub_routers:
+        _resolve_magic_filters_inline(child)
+
+
+def _inline(resolve: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def resolved(*args: Any, **kwargs: Any) -> Any:
+        return resolve(*args, **kwargs)
+
+    return resolved
 
 
 def _fsm_storage(redis_url: str | None, prefix: str) -> BaseStorage:

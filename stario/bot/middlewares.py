@@ -1,17 +1,21 @@
 """Outer middlewares on `dp.update`, in the order the factory registers them:
 
-1. `DuplicateUpdateMiddleware`: an update id seen before is dropped (Redis SET NX with a TTL,
-   shared by every polling or webhook process; a bounded in-memory set without Redis).
-2. `RateLimitMiddleware`: at most `limit` updates per fan per fixed `window_s` window (Redis);
-   the first update over the limit gets one polite "slow down", the rest are dropped. Payments
-   (pre-checkout queries, successful payments) are never limited. No Redis, no limit.
-3. `SessionMiddleware`: one AsyncSession per update, `session` in the handler data (DESIGN §2).
-4. `UserMiddleware`: registers or refreshes the fan (`users.register`; the /start payload
-   matters only there), and puts `signup`, `user`, `lang` and `t` into the data. A banned fan
-   gets one "banned" reply per update and nothing else.
+1. `GuardMiddleware`, one Redis round trip per update (a small Lua script) for three things:
+   - an update id seen before is dropped (SET NX with a TTL, shared by every polling or
+     webhook process; a bounded in-memory set without Redis);
+   - at most `limit` updates per fan per fixed `window_s` window: the first update over the
+     limit gets one polite "slow down", the rest are dropped. Payments (pre-checkout queries,
+     successful payments) are never limited. No Redis, no limit;
+   - the fan's cached `UserView` is fetched for `UserMiddleware` (see `UserCache`).
+2. `SessionMiddleware`: one AsyncSession per update, `session` in the handler data (DESIGN §2).
+   The session is lazy: an update that never touches the database never takes a connection.
+3. `UserMiddleware`: the fan's `UserView` from the cache, or else registers or refreshes the
+   fan (`users.register`, always on /start, whose payload matters only there) and caches the
+   view; then puts `signup`, `user`, `lang` and `t` into the data. A banned fan gets one
+   "banned" reply per update and nothing else.
 
-Redis trouble never stops the bot: both Redis checks let the update through (the duplicate
-guard falls back to its in-memory set) and log a warning.
+Redis trouble never stops the bot: the guard lets the update through (the duplicate check falls
+back to its in-memory set, the cache to `users.register`) and logs a warning.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stario.core.i18n import Translator
 from stario.core.services import users
-from stario.core.settings import Settings
+from stario.core.settings import LANGUAGES, Settings
 from stario.handlers.common import Texts, tell
 
 log = logging.getLogger(__name__)
@@ -39,43 +43,71 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class DuplicateUpdateMiddleware(BaseMiddleware):
-    def __init__(
-        self, redis: Redis | None, *, prefix: str, ttl_s: int = 3600, remember: int = 10_000
-    ) -> None:
+# KEYS: the update id's key, the fan's rate counter ("" for none), the fan's cached view ("" for
+# none); ARGV: the update id's TTL, the rate window's TTL. Returns {first time?, count, view}.
+_GUARD_SCRIPT = """
+if not redis.call('SET', KEYS[1], 1, 'EX', ARGV[1], 'NX') then
+  return {0, 0, false}
+end
+local count = 0
+if KEYS[2] ~= '' then
+  count = redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+local view = false
+if KEYS[3] ~= '' then
+  view = redis.call('GET', KEYS[3])
+end
+return {1, count, view}
+"""
+_CACHED_VIEW = "stario_cached_user"  # the handler data key the guard leaves the view under
+
+
+class UserCache:
+    """Fans' `UserView`s in Redis for `ttl_s` seconds (JSON, one key a fan), shared by every
+    bot process. A view leaves the cache when its row changes in this process (the users
+    service announces each commit that changed a user, `users.watch_changes`) and otherwise
+    expires after `ttl_s`: that is the longest a ban, role or language change made by another
+    process takes to reach the bot, and how often a fan's `last_seen_at` and names are
+    refreshed."""
+
+    def __init__(self, redis: Redis, *, prefix: str, ttl_s: int) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl_s = ttl_s
-        self.remember = remember
-        self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
+        self.stale: set[int] = set()  # changed here, not yet removed from Redis
+        self._watch = users.watch_changes(self.stale.add)
 
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            bot: Bot = data["bot"]
-            if not await self._first_time(bot.id, event.update_id):
-                log.info("update %s seen before: dropped", event.update_id)
-                return None
-        return await handler(event, data)
+    def key(self, user_id: int) -> str:
+        return f"{self.prefix}:user:{user_id}"
 
-    async def _first_time(self, bot_id: int, update_id: int) -> bool:
-        if self.redis is not None:
-            key = f"{self.prefix}:update:{bot_id}:{update_id}"
-            try:
-                return bool(await self.redis.set(key, 1, ex=self.ttl_s, nx=True))
-            except RedisError as error:
-                log.warning("duplicate-update check without Redis (%s)", error)
-        return self._first_time_here((bot_id, update_id))
+    def view(self, user_id: int, raw: bytes | None) -> users.UserView | None:
+        if raw is None or user_id in self.stale:
+            return None
+        view = users.view_from_json(raw)
+        return view if view is not None and view.id == user_id else None
 
-    def _first_time_here(self, key: tuple[int, int]) -> bool:
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        while len(self._seen) > self.remember:
-            self._seen.popitem(last=False)
-        return True
+    async def store(self, view: users.UserView) -> None:
+        if view.id in self.stale:
+            return  # changed during this very update: the next one reads it afresh
+        try:
+            await self.redis.set(self.key(view.id), users.view_to_json(view), ex=self.ttl_s)
+        except RedisError as error:
+            log.warning("user cache not written (%s)", error)
+
+    async def forget_stale(self) -> None:
+        if not self.stale:
+            return
+        gone = set(self.stale)
+        try:
+            await self.redis.delete(*(self.key(user_id) for user_id in gone))
+        except RedisError as error:  # they stay stale here and are retried next update
+            log.warning("user cache not cleared (%s)", error)
+        else:
+            self.stale -= gone
 
 
-class RateLimitMiddleware(BaseMiddleware):
+class GuardMiddleware(BaseMiddleware):
     def __init__(
         self,
         redis: Redis | None,
@@ -85,6 +117,9 @@ class RateLimitMiddleware(BaseMiddleware):
         window_s: int,
         sessions: async_sessionmaker[AsyncSession],
         translator: Translator,
+        cache: UserCache | None = None,
+        ttl_s: int = 3600,
+        remember: int = 10_000,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
@@ -92,31 +127,62 @@ class RateLimitMiddleware(BaseMiddleware):
         self.window_s = window_s
         self.sessions = sessions
         self.translator = translator
+        self.cache = cache
+        self.ttl_s = ttl_s
+        self.remember = remember
+        self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
+        self._script = redis.register_script(_GUARD_SCRIPT) if redis is not None else None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        bot: Bot = data["bot"]
         user: User | None = data.get("event_from_user")
-        if self.redis is None or user is None or not isinstance(event, Update) or _payment(event):
-            return await handler(event, data)
-        window = int(time.time()) // self.window_s
-        key = f"{self.prefix}:rate:{user.id}:{window}"
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, self.window_s + 1)
-                count, _ = await pipe.execute()
-        except RedisError as error:
-            log.warning("rate limit skipped without Redis (%s)", error)
-            return await handler(event, data)
-        if count <= self.limit:
+        limited = user is not None and not _payment(event)
+        cached = self.cache is not None and _private_fan(user, data.get("event_chat"))
+        first, count, raw = True, 0, None
+        if self._script is None:
+            first = self._first_time_here((bot.id, event.update_id))
+        else:
+            keys = [
+                f"{self.prefix}:update:{bot.id}:{event.update_id}",
+                f"{self.prefix}:rate:{user.id}:{int(time.time()) // self.window_s}"
+                if limited and user is not None
+                else "",
+                self.cache.key(user.id) if self.cache is not None and cached and user else "",
+            ]
+            try:
+                reply = await self._script(keys=keys, args=[self.ttl_s, self.window_s + 1])
+                first, count, raw = bool(reply[0]), int(reply[1]), reply[2]
+            except RedisError as error:
+                log.warning("update guard without Redis (%s)", error)
+                first = self._first_time_here((bot.id, event.update_id))
+                limited = False
+        if not first:
+            log.info("update %s seen before: dropped", event.update_id)
+            return None
+        view = self.cache.view(user.id, raw) if self.cache is not None and user else None
+        if view is not None:
+            data[_CACHED_VIEW] = view
+        if not limited or count <= self.limit or user is None:
             return await handler(event, data)
         if count == self.limit + 1:
             log.info("user %s is over %s updates in %ss", user.id, self.limit, self.window_s)
-            await tell(data["bot"], event, await self._slow_down(user), alert=False)
+            await tell(bot, event, await self._slow_down(user, view), alert=False)
         return None
 
-    async def _slow_down(self, user: User) -> str:
-        async with self.sessions() as session:
-            known = await users.get_user(session, user.id)
+    def _first_time_here(self, key: tuple[int, int]) -> bool:
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        while len(self._seen) > self.remember:
+            self._seen.popitem(last=False)
+        return True
+
+    async def _slow_down(self, user: User, known: users.UserView | None) -> str:
+        if known is None:
+            async with self.sessions() as session:
+                known = await users.get_user(session, user.id)
         language = (
             known.language
             if known is not None
@@ -140,32 +206,51 @@ class SessionMiddleware(BaseMiddleware):
 
 
 class UserMiddleware(BaseMiddleware):
-    def __init__(self, translator: Translator, settings: Settings) -> None:
+    def __init__(
+        self, translator: Translator, settings: Settings, cache: UserCache | None = None
+    ) -> None:
         self.translator = translator
         self.settings = settings
+        self.cache = cache
+        self._texts = {language: Texts(translator, language) for language in LANGUAGES}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        chat: Chat | None = data.get("event_chat")
-        if user is None or user.is_bot or (chat is not None and chat.type != ChatType.PRIVATE):
+        if user is None or not _private_fan(user, data.get("event_chat")):
             return await handler(event, data)
-        session: AsyncSession = data["session"]
-        signup = await users.register(
-            session,
-            users.TelegramProfile(
-                id=user.id,
-                first_name=user.first_name,
-                last_name=user.last_name,
-                username=user.username,
-                language_code=user.language_code,
-            ),
-            start_payload=_start_payload(event),
-            default_language=self.settings.default_language,
-            free_credits=self.settings.free_credits,
-            admin_ids=self.settings.admin_ids,
-        )
-        t = Texts(self.translator, signup.user.language)
-        data.update(signup=signup, user=signup.user, lang=signup.user.language, t=t)
+        try:
+            return await self._with_user(handler, event, data, user)
+        finally:
+            if self.cache is not None:
+                await self.cache.forget_stale()
+
+    async def _with_user(
+        self, handler: Handler, event: TelegramObject, data: dict[str, Any], user: User
+    ) -> Any:
+        payload = _start_payload(event)
+        view: users.UserView | None = data.pop(_CACHED_VIEW, None)
+        if view is not None and not _is_start(event):
+            signup = users.SignUp(user=view, is_new=False, free_credits_granted=0)
+        else:
+            signup = await users.register(
+                data["session"],
+                users.TelegramProfile(
+                    id=user.id,
+                    first_name=user.first_name,
+                    last_name=user.last_name,
+                    username=user.username,
+                    language_code=user.language_code,
+                ),
+                start_payload=payload,
+                default_language=self.settings.default_language,
+                free_credits=self.settings.free_credits,
+                admin_ids=self.settings.admin_ids,
+            )
+            if self.cache is not None:
+                await self.cache.store(signup.user)
+        language = signup.user.language
+        t = self._texts.get(language) or Texts(self.translator, language)
+        data.update(signup=signup, user=signup.user, lang=language, t=t)
         if signup.user.is_banned:
             if isinstance(event, Update):
                 log.info("update %s from banned user %s: refused", event.update_id, user.id)
@@ -174,11 +259,23 @@ class UserMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+def _private_fan(user: User | None, chat: Chat | None) -> bool:
+    return user is not None and not user.is_bot and (chat is None or chat.type == ChatType.PRIVATE)
+
+
 def _payment(update: Update) -> bool:
     message = update.message
     return update.pre_checkout_query is not None or (
         message is not None and message.successful_payment is not None
     )
+
+
+def _is_start(event: TelegramObject) -> bool:
+    """/start, /start PAYLOAD or /start@bot...: always through `users.register`."""
+    message = event.message if isinstance(event, Update) else None
+    if message is None or not message.text:
+        return False
+    return message.text.partition(" ")[0].split("@", 1)[0] == "/start"
 
 
 def _start_payload(event: TelegramObject) -> str | None:

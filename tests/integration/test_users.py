@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stario.core.errors import NotFoundError, ValidationFailed
 from stario.core.services import ledger, users
 from stario.core.services.users import TelegramProfile
-from stario.models import CreditLedger, Role
+from stario.models import CreditLedger, Role, User
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -147,3 +147,38 @@ async def test_set_language_refuses_unknown_languages_and_users(db: Sessions) ->
         with pytest.raises(NotFoundError):
             await users.set_language(session, 999, "uz")
         assert (await users.get_user(session, 100)) is not None
+
+
+def test_a_cached_view_reads_back_as_it_was_written() -> None:
+    view = users.UserView(
+        id=7, first_name="Ойбек", username=None, language="uz", role=Role.OPERATOR,
+        is_banned=True, balance=12, referrer_id=5,
+    )  # fmt: skip
+    assert users.view_from_json(users.view_to_json(view)) == view
+    assert users.view_from_json(b"not json") is None
+    assert users.view_from_json("[1, 2]") is None
+
+
+async def test_committed_language_and_ban_changes_are_announced_once_committed(
+    db: Sessions,
+) -> None:
+    """What the bot's user cache relies on to drop a fan's cached view at once."""
+    await register(db, fan(100))
+    await register(db, fan(101))
+    announced: list[int] = []
+    watch = users.watch_changes(announced.append)
+    async with db() as session:
+        await users.set_language(session, 100, "en")
+    assert announced == [100]
+    async with db() as session:
+        user = await session.get_one(User, 101)
+        user.is_banned = True
+        await session.flush()
+        assert announced == [100]  # not before the commit...
+        await session.rollback()
+    assert announced == [100]  # ...nor after a rollback
+    async with db() as session:
+        (await session.get_one(User, 101)).role = Role.OPERATOR
+        await session.commit()
+    assert announced == [100, 101]
+    del watch

@@ -1,12 +1,27 @@
-"""Sign-up and profile upkeep for Telegram users."""
+"""Sign-up and profile upkeep for Telegram users.
+
+The bot does not call `register` on every update: it keeps a fan's `UserView` in a short-lived
+cache (`stario.bot.middlewares`) and registers on /start, on a cache miss, and when the cached
+view expires (which is also how often `last_seen_at` and the names are refreshed). What makes a
+cached view wrong is announced here: `watch_changes(callback)` calls `callback(user_id)` after
+every commit, in this process, that changed a user row through the ORM (a ban, a role) or
+through `set_language`. A change made by another process reaches the caches when their entries
+expire.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stario.core.errors import NotFoundError, ValidationFailed
 from stario.core.services import audit, ledger
@@ -30,6 +45,9 @@ class TelegramProfile:
 
 @dataclass(frozen=True, slots=True)
 class UserView:
+    """A fan as the handlers see them. From the cache, `balance` may be a little old: money
+    decisions read the ledger (`ledger.balance_of`, `ledger.debit`), never this."""
+
     id: int
     first_name: str
     username: str | None
@@ -126,6 +144,7 @@ async def set_language(session: AsyncSession, user_id: int, language: str) -> Us
     )
     if changed is None:
         raise NotFoundError(f"user {user_id} not found")
+    _note_changed(session.sync_session, user_id)
     user = await session.get_one(User, user_id, populate_existing=True)
     await session.commit()
     return to_view(user)
@@ -179,3 +198,74 @@ async def _refresh_profile(
         .values(changes)
         .execution_options(synchronize_session=False)
     )
+
+
+# Cached views and their invalidation -----------------------------------------------------------
+
+_CHANGED = "stario.users.changed"
+_watchers: weakref.WeakSet[_Watcher] = weakref.WeakSet()
+
+
+def view_to_json(view: UserView) -> str:
+    return json.dumps(
+        [view.id, view.first_name, view.username, view.language, view.role.value,
+         view.is_banned, view.balance, view.referrer_id],
+        ensure_ascii=False, separators=(",", ":"),
+    )  # fmt: skip
+
+
+def view_from_json(raw: str | bytes) -> UserView | None:
+    """The view `view_to_json` wrote; None for anything else (an older format...)."""
+    try:
+        user_id, first_name, username, language, role, banned, balance, referrer = json.loads(raw)
+        return UserView(
+            id=int(user_id), first_name=str(first_name),
+            username=None if username is None else str(username), language=str(language),
+            role=Role(role), is_banned=bool(banned), balance=int(balance),
+            referrer_id=None if referrer is None else int(referrer),
+        )  # fmt: skip
+    except (ValueError, TypeError):
+        return None
+
+
+class _Watcher:
+    __slots__ = ("__weakref__", "callback")
+
+    def __init__(self, callback: Callable[[int], None]) -> None:
+        self.callback = callback
+
+
+def watch_changes(callback: Callable[[int], None]) -> object:
+    """Call `callback(user_id)` after each commit in this process that changed that user's row
+    (language, role, ban, names...). Keep the returned handle: the watch ends when it is
+    garbage collected."""
+    watcher = _Watcher(callback)
+    _watchers.add(watcher)
+    return watcher
+
+
+def _note_changed(session: Session, user_id: int) -> None:
+    changed: set[int] = session.info.setdefault(_CHANGED, set())
+    changed.add(user_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _users_flushed(session: Session, _context: Any) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, User) and instance.id is not None:
+            _note_changed(session, instance.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _users_committed(session: Session) -> None:
+    changed: set[int] | None = session.info.pop(_CHANGED, None)
+    if not changed:
+        return
+    for watcher in list(_watchers):
+        for user_id in changed:
+            watcher.callback(user_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _users_rolled_back(session: Session, _transaction: Any) -> None:
+    session.info.pop(_CHANGED, None)
