@@ -48,11 +48,22 @@ async def web(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def bot(_args: argparse.Namespace, settings: Settings) -> int:
+    """Long polling; in webhook mode `stario web` receives the updates and this idles until
+    SIGTERM, so a restart policy does not loop."""
     settings.require_bot_token()
-    raise NotAvailableYetError(
-        "the chat bot is not available yet (it lands with the bot issue); "
-        "`stario web` and `stario dev` run the web app"
-    )
+    stop = _stop_signal()
+    if settings.webhook_url:
+        log.info("WEBHOOK_URL is set: `stario web` receives the updates; the bot process idles")
+        await stop.wait()
+        return 0
+    from stario.bot.factory import run_polling
+
+    runtime = await build_runtime(settings)
+    try:
+        await run_polling(runtime, stop=stop)
+    finally:
+        await runtime.close()
+    return 0
 
 
 async def worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,11 +89,21 @@ async def dev(args: argparse.Namespace, settings: Settings) -> int:
         if not args.no_seed:
             report = await _seed(runtime)
             log.info("demo catalogue: %s", json.dumps(report))
+        until = _stop_signal()
+        polling: asyncio.Task[None] | None = None
         if settings.bot_token is None:
             log.info("BOT_TOKEN is not set: the chat bot stays off")
-        else:
-            log.info("the chat bot is not available yet; serving the web app only")
-        await _serve_web(runtime, until=_stop_signal())
+        elif not settings.webhook_url:  # with WEBHOOK_URL the web app receives the updates
+            from stario.bot.factory import run_polling
+
+            polling = asyncio.create_task(run_polling(runtime, stop=until))
+            polling.add_done_callback(_report_polling_failure)
+        try:
+            await _serve_web(runtime, until=until)
+        finally:
+            if polling is not None:
+                until.set()
+                await asyncio.gather(polling, return_exceptions=True)  # reported when it ended
     finally:
         await runtime.close()
     return 0
@@ -114,8 +135,27 @@ async def user_balance(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def order_create(_args: argparse.Namespace, _settings: Settings) -> int:
-    raise NotAvailableYetError("`stario order create` is not available yet (payments issue)")
+async def order_create(args: argparse.Namespace, settings: Settings) -> int:
+    """A pending order for a fan, printed with its checkout link (Payme, Click; null for Stars
+    or an unconfigured provider). The bot's "Buy credits" uses the same use case."""
+    from stario.core.services import checkout, orders
+
+    runtime = await build_runtime(settings)
+    try:
+        async with runtime.sessions() as session:
+            order = await orders.create_order(
+                session,
+                user_id=args.user,
+                package_code=args.package,
+                provider=args.provider,
+                policy=orders.OrderPolicy.from_settings(settings),
+            )
+    finally:
+        await runtime.close()
+    report = dataclasses.asdict(order)
+    link = checkout.link_for(order, settings)
+    _print_json({"order_id": report.pop("id"), **report, "checkout_url": link})
+    return 0
 
 
 async def generate(args: argparse.Namespace, settings: Settings) -> int:
@@ -201,11 +241,19 @@ async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
     from stario.bot.maintenance import run_sweeper
     from stario.core.adapters.telegram import bot_from_settings
     from stario.core.i18n import Translator
+    from stario.webapp import telegram
     from stario.webapp.app import create_app
 
-    runner = aiohttp_web.AppRunner(create_app(runtime), access_log=None)
-    await runner.setup()
     settings = runtime.settings
+    dispatcher = None
+    if telegram.webhook_mode(settings):
+        from stario.bot.factory import create_dispatcher
+
+        dispatcher = create_dispatcher(runtime)
+    elif settings.webhook_url:
+        log.warning("WEBHOOK_URL is set but BOT_TOKEN is not: no Telegram webhook")
+    runner = aiohttp_web.AppRunner(create_app(runtime, dispatcher=dispatcher), access_log=None)
+    await runner.setup()
     site = aiohttp_web.TCPSite(runner, settings.web_host, settings.web_port)
     await site.start()
     log.info("web app listening on http://%s:%s", settings.web_host, settings.web_port)
@@ -221,6 +269,11 @@ async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
         await runner.cleanup()
         if bot is not None:
             await bot.session.close()
+
+
+def _report_polling_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("the chat bot stopped: %s: %s", type(error).__name__, error)
 
 
 def _stop_signal() -> asyncio.Event:

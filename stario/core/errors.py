@@ -78,3 +78,30 @@ class QueueUnavailableError(StarioError):
     """The job could not be queued; it was refunded at once."""
 
     key = "error-queue-unavailable"
+
+
+class OrderNotPayableError(StarioError):
+    """The order cannot take this payment step (already paid, cancelled, expired, refunded)."""
+
+    key = "error-order-not-payable"
+
+    def __init__(self, order_id: int, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+        super().__init__(f"order {order_id} is {status}")
+
+
+class RefundRefusedError(StarioError):
+    """The refund would take back credits the fan already spent: refused, nothing changed
+    (a balance never goes negative)."""
+
+    key = "error-refund-refused"
+
+    def __init__(self, order_id: int, balance: int, needed: int) -> None:
+        self.order_id = order_id
+        self.balance = balance
+        self.needed = needed
+        super().__init__(
+            f"order {order_id}: refund refused, the fan has {balance} credits left of the "
+            f"{needed} to take back"
+        )

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     click_merchant_id: str | None = None
     click_merchant_user_id: str | None = None
     click_secret_key: SecretStr | None = None
+    # Payme's Basic-auth login; the docs say to ask Payme, in practice it is always "Paycom".
+    payme_login: str = "Paycom"
+    # Where the Payme checkout link points (sandbox: https://test.paycom.uz).
+    payme_checkout_url: str = "https://checkout.paycom.uz"
+    # A pending order can be paid for this long; 12 h matches Payme's transaction timeout.
+    order_ttl_s: int = Field(default=43_200, ge=60, le=7 * 86_400)
+    # Credits paid once to a referrer after the referred fan's first paid order, and how many
+    # such bonuses one referrer can get per calendar month (UTC).
+    referral_bonus_credits: int = Field(default=3, ge=0, le=1000)
+    referral_monthly_cap: int = Field(default=10, ge=0, le=10_000)
 
     # Engines
     video_engine: EngineChoice = EngineChoice.LOCAL
@@ -126,6 +136,14 @@ class Settings(BaseSettings):
         parsed = urlparse(value)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
             raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("payme_checkout_url")
+    @classmethod
+    def _check_checkout_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme != "https" or not parsed.netloc:
+            raise ValueError("must be an https:// URL")
         return value.rstrip("/")
 
     @field_validator("default_language", mode="before")

@@ -121,7 +121,6 @@ def test_migrate_seed_and_operator_commands_on_postgresql(
     "command",
     [
         ["face-match", "me.jpg"],
-        ["order", "create", "--user", "1", "--package", "start", "--provider", "payme"],
     ],
 )
 def test_commands_of_later_issues_say_so_plainly(tmp_path: Path, command: list[str]) -> None:
