@@ -2,6 +2,7 @@
 
 - Paid jobs past their delivery deadline are refunded and the fan is told (a result that still
   arrives later is delivered as a gift).
+- Pending orders past their payment window are marked expired (no payment can start on them).
 - Jobs marked running for longer than any attempt may last lost their worker (killed, out of
   memory): they are ended as capacity failures, refunded and the fan is told. The queue's own
   abandoned-job handling may get there first; both paths refund at most once.
@@ -18,7 +19,7 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stario.core.i18n import Translator
-from stario.core.services import jobs
+from stario.core.services import jobs, orders
 from stario.core.services.generation import RETRY_INTERVALS_S, TIMEOUT_S
 from stario.models import ErrorClass
 
@@ -32,8 +33,9 @@ STUCK_AFTER = timedelta(seconds=max(TIMEOUT_S.values()) + sum(RETRY_INTERVALS_S)
 async def sweep_once(
     sessions: async_sessionmaker[AsyncSession], bot: Bot | None, translator: Translator
 ) -> int:
-    """One pass; returns how many jobs it changed."""
-    changed = 0
+    """One pass; returns how many jobs and orders it changed."""
+    async with sessions() as session:
+        changed = len(await orders.expire_stale(session))
     async with sessions() as session:
         late = await jobs.refund_overdue(session)
     for ending in late:

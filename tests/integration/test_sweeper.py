@@ -13,7 +13,16 @@ from stario.bot.maintenance import STUCK_AFTER, sweep_once
 from stario.core.i18n import Translator
 from stario.core.services import generation, jobs, ledger
 from stario.core.services.generation import Deadlines, GreetingOrder
-from stario.models import ErrorClass, GenerationJob, JobStatus, utcnow
+from stario.models import (
+    CreditPackage,
+    ErrorClass,
+    GenerationJob,
+    JobStatus,
+    Order,
+    OrderStatus,
+    PaymentProvider,
+    utcnow,
+)
 from tests.factories import add_artist, add_user
 from tests.fakes import FakeTelegram
 from tests.integration.test_generation import RecordingQueue
@@ -82,3 +91,24 @@ async def test_jobs_running_too_long_lost_their_worker_and_are_ended_once(
         assert (job.status, job.error_class) == (JobStatus.FAILED, ErrorClass.CAPACITY)
         assert await ledger.balance_of(session, 1) == 10
     assert len(telegram.sent_texts(1)) == 1
+
+
+async def test_pending_orders_past_their_window_expire(db: Sessions) -> None:
+    await add_user(db, 1)
+    async with db() as session:
+        package = CreditPackage(code="start", credits=5, price_uzs=15_000, price_stars=50)
+        session.add(package)
+        await session.flush()
+        for minutes in (-1, 30):
+            session.add(
+                Order(
+                    user_id=1, package_id=package.id, provider=PaymentProvider.PAYME, credits=5,
+                    amount_tiyin=1_500_000, amount_stars=50,
+                    expires_at=utcnow() + timedelta(minutes=minutes),
+                )
+            )  # fmt: skip
+        await session.commit()
+    assert await sweep_once(db, None, Translator()) == 1
+    async with db() as session:
+        statuses = list(await session.scalars(sa.select(Order.status).order_by(Order.id)))
+    assert statuses == [OrderStatus.EXPIRED, OrderStatus.PENDING]
