@@ -156,6 +156,13 @@ async def card_pressed(
         await callback.answer(t("artist-unavailable"), show_alert=True)
         return
     await callback.answer()
+    await send_artist_card(bot, chat_of(callback), runtime, t, card)
+
+
+async def send_artist_card(
+    bot: Bot, chat_id: int, runtime: Runtime, t: Texts, card: browse.ArtistCard
+) -> None:
+    """The artist's photo, bio, prices and a button to order each product they take."""
     artist = card.artist
     lines = [t("artist-card", artist=artist.name_in(t.language))]
     if bio := artist.bios.get(t.language):
@@ -172,9 +179,9 @@ async def card_pressed(
     text = "\n".join(lines)
     photo = await _photo(runtime, artist.primary_photo_key)
     if photo is None:
-        await bot.send_message(chat_of(callback), text, reply_markup=keyboard)
+        await bot.send_message(chat_id, text, reply_markup=keyboard)
         return
-    await bot.send_photo(chat_of(callback), photo, caption=text[:1024], reply_markup=keyboard)
+    await bot.send_photo(chat_id, photo, caption=text[:1024], reply_markup=keyboard)
 
 
 async def _photo(runtime: Runtime, key: str | None) -> BufferedInputFile | None:

@@ -16,9 +16,11 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.errors import ArtistUnavailableError
-from stario.core.services import catalog, users
+from stario.core.runtime import Runtime
+from stario.core.services import browse, catalog, users
 from stario.core.services.users import SignUp, UserView
 from stario.core.settings import LANGUAGES
+from stario.handlers.artists import send_artist_card
 from stario.handlers.common import (
     LangCb,
     Onboarding,
@@ -39,6 +41,7 @@ async def start(
     command: CommandObject,
     state: FSMContext,
     session: AsyncSession,
+    runtime: Runtime,
     signup: SignUp,
     t: Texts,
 ) -> None:
@@ -48,7 +51,7 @@ async def start(
         return
     await message.answer(t("menu-title"), reply_markup=main_menu(t))
     if command.args:
-        await deep_link(message.bot, message.chat.id, session, t, command.args)
+        await deep_link(message.bot, message.chat.id, session, runtime, t, command.args)
 
 
 async def ask_language(
@@ -72,6 +75,7 @@ async def language_chosen(
     bot: Bot,
     state: FSMContext,
     session: AsyncSession,
+    runtime: Runtime,
     user: UserView,
     t: Texts,
 ) -> None:
@@ -90,49 +94,33 @@ async def language_chosen(
     await show(callback, bot, welcome, main_menu(t))
     payload = data.get("payload")
     if isinstance(payload, str) and payload:
-        await deep_link(bot, chat_of(callback), session, t, payload)
+        await deep_link(bot, chat_of(callback), session, runtime, t, payload)
 
 
 async def deep_link(
-    bot: Bot | None, chat_id: int, session: AsyncSession, t: Texts, payload: str
+    bot: Bot | None,
+    chat_id: int,
+    session: AsyncSession,
+    runtime: Runtime,
+    t: Texts,
+    payload: str,
 ) -> None:
-    """artist_<slug>: the artist and their prices; quiz_<slug>: the Face Quiz teaser.
+    """artist_<slug>: the artist's card with order buttons; quiz_<slug>: the Face Quiz teaser.
     Other payloads (ref_<id> included) need nothing more than the menu already shown."""
     match = _DEEP_LINK.match(payload.strip())
     if match is None or bot is None:
         return
     kind, slug = match.groups()
-    if kind == "quiz":
-        try:
+    try:
+        if kind == "quiz":
             artist = await catalog.orderable_artist(session, slug, Product.FACE_QUIZ)
-        except ArtistUnavailableError:
-            text = t("artist-unavailable")
-        else:
             text = t("quiz-deep-link", artist=artist.name_in(t.language))
-        await bot.send_message(chat_id, text, reply_markup=menu_button(t))
-        return
-    await bot.send_message(
-        chat_id, await _artist_text(session, t, slug), reply_markup=main_menu(t)
-    )
-
-
-async def _artist_text(session: AsyncSession, t: Texts, slug: str) -> str:
-    lines: list[str] = []
-    for product, key in ((Product.GREETING, "artist-price-greeting"),
-                         (Product.POSTER, "artist-price-poster")):  # fmt: skip
-        try:
-            artist = await catalog.orderable_artist(session, slug, product)
-        except ArtistUnavailableError:
-            continue
-        if not lines:
-            lines.append(t("artist-card", artist=artist.name_in(t.language)))
-            if bio := artist.bios.get(t.language):
-                lines.append(bio)
-        lines.append(t(key, price=artist.price_of(product)))
-    if not lines:
-        return t("artist-unavailable")
-    lines.append(t("artist-order-soon"))
-    return "\n".join(lines)
+            await bot.send_message(chat_id, text, reply_markup=menu_button(t))
+        else:
+            card = await browse.artist_card_by_slug(session, slug)
+            await send_artist_card(bot, chat_id, runtime, t, card)
+    except ArtistUnavailableError:
+        await bot.send_message(chat_id, t("artist-unavailable"), reply_markup=menu_button(t))
 
 
 def build_router() -> Router:

@@ -73,6 +73,16 @@ async def artist_card(
     raise ArtistUnavailableError(str(artist_id), "not orderable")
 
 
+async def artist_card_by_slug(
+    session: AsyncSession, slug: str, now: datetime | None = None
+) -> ArtistCard:
+    """The card of the orderable artist with this slug; ArtistUnavailableError otherwise."""
+    artist_id = await session.scalar(sa.select(Artist.id).where(Artist.slug == slug))
+    if artist_id is None:
+        raise ArtistUnavailableError(slug, "unknown artist")
+    return await artist_card(session, artist_id, now)
+
+
 async def _orderable(
     session: AsyncSession,
     now: datetime,

@@ -44,7 +44,6 @@ artist-price-poster = 🖼 Poster: { $price } { $price ->
         [one] credit
        *[other] credits
     }
-artist-order-soon = 🛠 Ordering right here in the chat is coming very soon.
 artist-unavailable = 😔 This artist isn't available right now. Have a look at the menu for more.
 quiz-deep-link = 🎭 Face Quiz with { $artist }: how much do you two look alike? It's free, and it opens very soon.
 
@@ -57,7 +56,6 @@ balance-title = 💰 Your balance: { $balance } { $balance ->
 balance-recent = Recent activity:
 balance-empty = No activity yet.
 balance-line = { $amount } · { $what } · { $date }
-balance-topup-soon = 💳 Top-ups with Telegram Stars, Payme and Click are coming soon.
 posting-signup = 🎁 Welcome bonus
 posting-payment = 💳 Top-up
 posting-order = 🎬 Order #{ $job }

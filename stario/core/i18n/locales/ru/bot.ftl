@@ -50,7 +50,6 @@ artist-price-poster = 🖼 Постер: { $price } { $price ->
         [few] кредита
        *[other] кредитов
     }
-artist-order-soon = 🛠 Заказ прямо в чате появится совсем скоро.
 artist-unavailable = 😔 Этот артист сейчас недоступен. Загляните в меню: там есть и другие.
 quiz-deep-link = 🎭 Тест на сходство с { $artist }: насколько вы похожи? Это бесплатно, и тест откроется совсем скоро.
 
@@ -64,7 +63,6 @@ balance-title = 💰 Ваш баланс: { $balance } { $balance ->
 balance-recent = Последние операции:
 balance-empty = Операций пока нет.
 balance-line = { $amount } · { $what } · { $date }
-balance-topup-soon = 💳 Пополнение через Telegram Stars, Payme и Click скоро появится.
 posting-signup = 🎁 Приветственный бонус
 posting-payment = 💳 Пополнение
 posting-order = 🎬 Заказ №{ $job }

@@ -35,7 +35,6 @@ coming-soon = 🛠 Tez orada: bu boʻlim hali tayyorlanmoqda.
 artist-card = ⭐ { $artist }
 artist-price-greeting = 🎬 Video tabrik: { $price } kredit
 artist-price-poster = 🖼 Poster: { $price } kredit
-artist-order-soon = 🛠 Shu yerning oʻzida, chatda buyurtma berish juda tez orada ishga tushadi.
 artist-unavailable = 😔 Bu artist hozir mavjud emas. Menyuda boshqalari ham bor.
 quiz-deep-link = 🎭 { $artist } bilan oʻxshashlik testi: qanchalik oʻxshashsiz? Bu bepul va juda tez orada ochiladi.
 
@@ -45,7 +44,6 @@ balance-title = 💰 Balansingiz: { $balance } kredit
 balance-recent = Soʻnggi amallar:
 balance-empty = Hozircha amallar yoʻq.
 balance-line = { $amount } · { $what } · { $date }
-balance-topup-soon = 💳 Telegram Stars, Payme va Click orqali toʻldirish tez orada ishga tushadi.
 posting-signup = 🎁 Xush kelibsiz bonusi
 posting-payment = 💳 Balans toʻldirildi
 posting-order = 🎬 №{ $job } buyurtma
