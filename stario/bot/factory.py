@@ -25,6 +25,8 @@ from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
+from stario.bot.broadcaster import RATE as BROADCAST_RATE
+from stario.bot.broadcaster import Broadcaster
 from stario.bot.middlewares import (
     GuardMiddleware,
     SessionMiddleware,
@@ -56,10 +58,13 @@ def create_dispatcher(
     rate_limit: int = RATE_LIMIT,
     rate_window_s: int = RATE_WINDOW_S,
     user_cache_ttl_s: int = USER_CACHE_TTL_S,
+    broadcast_rate: float = BROADCAST_RATE,
 ) -> Dispatcher:
     """A dispatcher with the middlewares and the fans' routers. `redis_prefix` namespaces its
     Redis keys (FSM state, seen update ids, rate-limit counters, cached fans);
-    `user_cache_ttl_s=0` turns the fans' cache off (every update registers the fan)."""
+    `user_cache_ttl_s=0` turns the fans' cache off (every update registers the fan);
+    `broadcast_rate` caps the broadcast sender's messages a second (`broadcaster` in the data;
+    it resumes unfinished broadcasts at startup)."""
     _keep_response_models()
     settings = runtime.settings
     translator = Translator(settings.default_language)
@@ -70,7 +75,14 @@ def create_dispatcher(
         else None
     )
     storage = fsm_storage or _fsm_storage(settings.redis_url, redis_prefix)
-    dp = Dispatcher(storage=storage, runtime=runtime, settings=settings, translator=translator)
+    broadcaster = Broadcaster(runtime.sessions, translator, rate=broadcast_rate)
+    dp = Dispatcher(
+        storage=storage,
+        runtime=runtime,
+        settings=settings,
+        translator=translator,
+        broadcaster=broadcaster,
+    )
     dp.update.outer_middleware(
         GuardMiddleware(
             redis,
@@ -88,6 +100,8 @@ def create_dispatcher(
     _resolve_magic_filters_inline(router)
     dp.include_router(router)
     dp.startup.register(_on_startup)
+    dp.startup.register(broadcaster.on_startup)
+    dp.shutdown.register(broadcaster.stop)
     if redis is not None:
 
         async def close_redis() -> None:

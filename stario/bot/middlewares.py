@@ -5,14 +5,15 @@
      webhook process; a bounded in-memory set without Redis);
    - at most `limit` updates per fan per fixed `window_s` window: the first update over the
      limit gets one polite "slow down", the rest are dropped. Payments (pre-checkout queries,
-     successful payments) are never limited. No Redis, no limit;
+     successful and refunded payments) are never limited. No Redis, no limit;
    - the fan's cached `UserView` is fetched for `UserMiddleware` (see `UserCache`).
 2. `SessionMiddleware`: one AsyncSession per update, `session` in the handler data (DESIGN §2).
    The session is lazy: an update that never touches the database never takes a connection.
 3. `UserMiddleware`: the fan's `UserView` from the cache, or else registers or refreshes the
    fan (`users.register`, always on /start, whose payload matters only there) and caches the
    view; then puts `signup`, `user`, `lang` and `t` into the data. A banned fan gets one
-   "banned" reply per update and nothing else.
+   "banned" reply per update and nothing else, except a successful or refunded payment, which
+   is always recorded (the Stars were taken or returned already).
 
 Redis trouble never stops the bot: the guard lets the update through (the duplicate check falls
 back to its in-memory set, the cache to `users.register`) and logs a warning.
@@ -251,7 +252,7 @@ class UserMiddleware(BaseMiddleware):
         language = signup.user.language
         t = self._texts.get(language) or Texts(self.translator, language)
         data.update(signup=signup, user=signup.user, lang=language, t=t)
-        if signup.user.is_banned:
+        if signup.user.is_banned and not _settled_payment(event):
             if isinstance(event, Update):
                 log.info("update %s from banned user %s: refused", event.update_id, user.id)
                 await tell(data["bot"], event, t("banned"))
@@ -264,9 +265,14 @@ def _private_fan(user: User | None, chat: Chat | None) -> bool:
 
 
 def _payment(update: Update) -> bool:
-    message = update.message
-    return update.pre_checkout_query is not None or (
-        message is not None and message.successful_payment is not None
+    return update.pre_checkout_query is not None or _settled_payment(update)
+
+
+def _settled_payment(event: TelegramObject) -> bool:
+    """A successful or refunded payment: money that moved already, never to be dropped."""
+    message = event.message if isinstance(event, Update) else None
+    return message is not None and (
+        message.successful_payment is not None or message.refunded_payment is not None
     )
 
 

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     webapp_public_url: str | None = None
 
     # Payments
+    # Signs Telegram Stars invoice payloads (HMAC-SHA256). Unset: derived from BOT_TOKEN
+    # (stario.core.services.stars.payments_secret), so a new token voids unpaid invoices.
+    payments_secret: SecretStr | None = None
     payme_merchant_id: str | None = None
     payme_key: SecretStr | None = None
     click_service_id: str | None = None

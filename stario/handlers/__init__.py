@@ -12,12 +12,14 @@ from aiogram.enums import ChatType
 from stario.handlers import (
     admin,
     artists,
+    broadcast,
     fallback,
     greeting,
     history,
     info,
     menu,
     ordering,
+    payments,
     poster,
     start,
 )
@@ -30,7 +32,9 @@ def build_router() -> Router:
     fans.message.filter(F.chat.type == ChatType.PRIVATE)
     fans.include_routers(
         start.build_router(),
+        payments.build_router(),  # before the forms: a payment arrives in any state
         admin.build_router(),  # staff only; anyone else falls through to the fallback
+        broadcast.build_router(),  # admins only, likewise
         menu.build_router(),
         info.build_router(),
         artists.build_router(),

@@ -12,12 +12,13 @@ from datetime import timedelta, timezone
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.services import ledger
 from stario.core.services.users import UserView
 from stario.handlers.common import HOME, MenuCb, Texts, main_menu, menu_button, show
+from stario.handlers.payments import buy_button
 
 COMING_SOON = frozenset({"quiz"})
 RECENT_POSTINGS = 5
@@ -47,13 +48,13 @@ async def balance_pressed(
     callback: CallbackQuery, bot: Bot, session: AsyncSession, user: UserView, t: Texts
 ) -> None:
     await callback.answer()
-    await show(callback, bot, await balance_text(session, user, t), menu_button(t))
+    await show(callback, bot, await balance_text(session, user, t), balance_keyboard(t))
 
 
 async def balance_command(
     message: Message, session: AsyncSession, user: UserView, t: Texts
 ) -> None:
-    await message.answer(await balance_text(session, user, t), reply_markup=menu_button(t))
+    await message.answer(await balance_text(session, user, t), reply_markup=balance_keyboard(t))
 
 
 async def cancel(message: Message, state: FSMContext, t: Texts) -> None:
@@ -62,6 +63,11 @@ async def cancel(message: Message, state: FSMContext, t: Texts) -> None:
     await message.answer(
         t("cancel-done" if had_state else "cancel-nothing"), reply_markup=main_menu(t)
     )
+
+
+def balance_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    """ "Buy credits" (stario.handlers.payments) and the way back to the menu."""
+    return InlineKeyboardMarkup(inline_keyboard=[[buy_button(t)], *menu_button(t).inline_keyboard])
 
 
 async def balance_text(session: AsyncSession, user: UserView, t: Texts) -> str:
@@ -81,7 +87,6 @@ async def balance_text(session: AsyncSession, user: UserView, t: Texts) -> str:
         )
     else:
         lines.append(t("balance-empty"))
-    lines += ["", t("balance-topup-soon")]
     return "\n".join(lines)
 
 

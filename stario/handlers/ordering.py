@@ -7,7 +7,8 @@ A draft lives in the FSM data: `draft` (its id, made when the draft starts), `pr
 Confirm places the order with `request_key = draft:<user>:<draft>`, so a double tap or a
 repeated update charges once. The status message is sent first and its id goes with the order
 (the worker edits it later); a failed order turns it into the error. Without enough credits the
-draft is kept: the packages are offered and Confirm works again after a top-up.
+draft is kept: the packages are offered (`buy:<code>`, handled by stario.handlers.payments) and
+Confirm works again after a top-up.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ async def confirm(
         offers = await packages.list_active(session)
         rows = [
             [InlineKeyboardButton(
-                text=t("btn-buy-package", credits=offer.credits, price=offer.price_uzs),
+                text=t("payments-btn-package", credits=offer.credits, stars=offer.price_stars),
                 callback_data=BuyCb(code=offer.code).pack(),
             )]
             for offer in offers
@@ -176,10 +177,6 @@ async def cancel_pressed(callback: CallbackQuery, bot: Bot, state: FSMContext, t
     await show(callback, bot, t("cancel-done"), main_menu(t))
 
 
-async def buy_pressed(callback: CallbackQuery, t: Texts) -> None:
-    await callback.answer(t("buy-coming-soon"), show_alert=True)
-
-
 async def form_hint(message: Message, state: FSMContext, t: Texts) -> None:
     """A sticker, a photo, or text where a button was expected: a hint; the form goes on."""
     key = "order-hint-text" if await state.get_state() in TEXT_STEPS else "order-hint-buttons"
@@ -192,7 +189,6 @@ def build_router() -> Router:
     router = Router(name="ordering")
     router.callback_query.register(confirm, DraftCb.filter(F.action == "confirm"))
     router.callback_query.register(cancel_pressed, DraftCb.filter(F.action == "cancel"))
-    router.callback_query.register(buy_pressed, BuyCb.filter())
     return router
 
 

@@ -2,6 +2,12 @@
 
 from stario.models.artists import Artist, ArtistPhoto, ArtistRestriction, PromptTemplate
 from stario.models.base import Base, utcnow
+from stario.models.broadcasts import (
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStatus,
+    RecipientStatus,
+)
 from stario.models.enums import (
     ErrorClass,
     JobKind,
@@ -23,6 +29,9 @@ __all__ = [
     "ArtistRestriction",
     "AuditLog",
     "Base",
+    "Broadcast",
+    "BroadcastRecipient",
+    "BroadcastStatus",
     "CreditLedger",
     "CreditPackage",
     "ErrorClass",
@@ -37,6 +46,7 @@ __all__ = [
     "PostingKind",
     "Product",
     "PromptTemplate",
+    "RecipientStatus",
     "Role",
     "User",
     "VerificationStatus",

@@ -170,7 +170,7 @@ async def test_insufficient_balance_keeps_the_draft_until_a_top_up(
     assert await balance(env.db, fan.id) == 7
 
 
-async def test_buy_buttons_say_payments_are_coming(
+async def test_buy_buttons_send_a_stars_invoice_and_keep_the_draft(
     env: BotUnderTest, queue: RecordingQueue
 ) -> None:
     async with env.db() as session:
@@ -180,9 +180,10 @@ async def test_buy_buttons_say_payments_are_coming(
     fan = User(id=9205)
     await to_preview(env, fan, "ru")
     short = await env.press(fan, env.text("ru", "btn-confirm", cost=5))
-    assert buttons(short)[0] == env.text("ru", "btn-buy-package", credits=5, price=15000)
-    answer = await env.press(fan, buttons(short)[0], "answerCallbackQuery")
-    assert answer.params["text"] == env.text("ru", "buy-coming-soon")
+    assert buttons(short)[0] == env.text("ru", "payments-btn-package", credits=5, stars=50)
+    invoice = await env.press(fan, buttons(short)[0], "sendInvoice")
+    assert invoice.params["currency"] == "XTR"
+    assert invoice.params["prices"][0]["amount"] == 50
     assert await state_of(env, fan) == GreetingForm.preview.state
 
 

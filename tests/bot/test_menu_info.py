@@ -33,7 +33,7 @@ async def test_balance_shows_the_balance_and_the_last_postings(env: BotUnderTest
         ["-5", env.text("ru", "posting-order", job="42")],
         ["+7", env.text("ru", "posting-credit")],
     ]
-    assert buttons(screen) == [env.text("ru", "btn-menu")]
+    assert buttons(screen) == [env.text("ru", "btn-buy-credits"), env.text("ru", "btn-menu")]
 
     back = await env.press(fan, env.text("ru", "btn-menu"))
     assert back.params["text"] == env.text("ru", "menu-title")

@@ -14,6 +14,7 @@ admin-menu =
     /artist_photo <slug> · as a reply to a photo
     /restrict <slug> words=a,b topics=x,y max_seconds=20 products=greeting,poster approval=yes|no
     /consent <slug> by=<who> scope=greeting,poster,face_quiz days=365
+    /broadcast [uz|ru|en|all] · a message to every fan
 admin-menu-operator =
     🛠 Operator commands
     /stats · figures of today

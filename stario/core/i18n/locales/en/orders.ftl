@@ -79,8 +79,6 @@ btn-edit = ✏️ Edit the text
 order-placing = ⏳ Placing your order…
 order-draft-gone = ⌛ This order was already placed or cancelled.
 order-need-credits = 💰 Not enough credits: you have { $balance }, this order needs { $cost }. Top up and press Confirm again: your draft is saved.
-btn-buy-package = 💳 { $credits } credits · { $price } soʻm
-buy-coming-soon = 💳 Payments open very soon. Your draft is saved.
 order-hint-text = ✍️ Please send text here, or press Cancel.
 order-hint-buttons = 👆 Please use the buttons above, or press Cancel.
 

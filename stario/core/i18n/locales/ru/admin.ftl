@@ -14,6 +14,7 @@ admin-menu =
     /artist_photo <slug> · ответом на фото
     /restrict <slug> words=a,b topics=x,y max_seconds=20 products=greeting,poster approval=yes|no
     /consent <slug> by=<кто> scope=greeting,poster,face_quiz days=365
+    /broadcast [uz|ru|en|all] · сообщение всем фанатам
 admin-menu-operator =
     🛠 Команды оператора
     /stats · цифры за сегодня

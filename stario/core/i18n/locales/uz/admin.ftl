@@ -14,6 +14,7 @@ admin-menu =
     /artist_photo <slug> · rasmga javob sifatida
     /restrict <slug> words=a,b topics=x,y max_seconds=20 products=greeting,poster approval=yes|no
     /consent <slug> by=<kim> scope=greeting,poster,face_quiz days=365
+    /broadcast [uz|ru|en|all] · barcha muxlislarga xabar
 admin-menu-operator =
     🛠 Operator buyruqlari
     /stats · bugungi koʻrsatkichlar

@@ -73,8 +73,6 @@ btn-edit = ✏️ Matnni oʻzgartirish
 order-placing = ⏳ Buyurtma rasmiylashtirilmoqda…
 order-draft-gone = ⌛ Bu buyurtma allaqachon rasmiylashtirilgan yoki bekor qilingan.
 order-need-credits = 💰 Kredit yetmayapti: sizda { $balance }, bu buyurtmaga { $cost } kerak. Balansni toʻldirib, “Tasdiqlash”ni yana bosing: qoralama saqlandi.
-btn-buy-package = 💳 { $credits } kredit · { $price } soʻm
-buy-coming-soon = 💳 Toʻlov tez orada ishga tushadi. Qoralama saqlandi.
 order-hint-text = ✍️ Bu yerga matn yuboring yoki “Bekor qilish”ni bosing.
 order-hint-buttons = 👆 Yuqoridagi tugmalardan foydalaning yoki “Bekor qilish”ni bosing.
 
