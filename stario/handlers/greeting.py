@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stario.core.errors import ArtistUnavailableError, ModerationRefusedError
+from stario.core.errors import ModerationRefusedError
 from stario.core.services import browse, ledger, moderation, templates
 from stario.core.services.users import UserView
 from stario.handlers.artists import show_page
@@ -31,7 +31,7 @@ from stario.handlers.common import (
     show,
 )
 from stario.handlers.fallback import error_text
-from stario.handlers.ordering import confirm_keyboard, new_draft
+from stario.handlers.ordering import confirm_keyboard, new_draft, orderable_card
 from stario.models import Product
 
 MAX_NAME = 40
@@ -55,14 +55,9 @@ async def start_draft(
     session: AsyncSession,
     t: Texts,
 ) -> None:
-    try:
-        card = await browse.artist_card(session, callback_data.artist_id)
-    except ArtistUnavailableError:
-        card = None
-    if card is None or Product.GREETING not in card.products:
-        await callback.answer(t("artist-unavailable"), show_alert=True)
+    card = await orderable_card(callback, session, t, callback_data.artist_id, Product.GREETING)
+    if card is None:
         return
-    await callback.answer()
     choices = await templates.list_templates(session, Product.GREETING, t.language, card.artist.id)
     await state.set_state(GreetingForm.occasion)
     await state.set_data(new_draft(card, Product.GREETING, t))

@@ -25,9 +25,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stario.core.errors import InsufficientBalanceError, ModerationRefusedError, StarioError
+from stario.core.errors import (
+    ArtistUnavailableError,
+    InsufficientBalanceError,
+    ModerationRefusedError,
+    StarioError,
+)
 from stario.core.runtime import Runtime
-from stario.core.services import generation, packages
+from stario.core.services import browse, generation, packages
 from stario.core.services.browse import ArtistCard
 from stario.core.services.users import UserView
 from stario.handlers.common import (
@@ -46,6 +51,21 @@ from stario.handlers.common import (
 )
 from stario.handlers.fallback import error_text
 from stario.models import Product
+
+
+async def orderable_card(
+    callback: CallbackQuery, session: AsyncSession, t: Texts, artist_id: int, product: Product
+) -> ArtistCard | None:
+    """The artist's card if they take `product` now; else the fan is told, and None."""
+    try:
+        card = await browse.artist_card(session, artist_id)
+    except ArtistUnavailableError:
+        card = None
+    if card is None or product not in card.products:
+        await callback.answer(t("artist-unavailable"), show_alert=True)
+        return None
+    await callback.answer()
+    return card
 
 
 def new_draft(card: ArtistCard, product: Product, t: Texts, **fields: Any) -> dict[str, Any]:

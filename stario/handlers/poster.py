@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stario.core.errors import ArtistUnavailableError, ModerationRefusedError
+from stario.core.errors import ModerationRefusedError
 from stario.core.services import browse, ledger, moderation
 from stario.core.services.generation import POSTER_TEMPLATES
 from stario.core.services.users import UserView
@@ -31,7 +31,7 @@ from stario.handlers.common import (
     show,
 )
 from stario.handlers.fallback import error_text
-from stario.handlers.ordering import confirm_keyboard, new_draft
+from stario.handlers.ordering import confirm_keyboard, new_draft, orderable_card
 from stario.models import Product
 
 MAX_LINE = 60
@@ -53,14 +53,9 @@ async def start_draft(
     session: AsyncSession,
     t: Texts,
 ) -> None:
-    try:
-        card = await browse.artist_card(session, callback_data.artist_id)
-    except ArtistUnavailableError:
-        card = None
-    if card is None or Product.POSTER not in card.products:
-        await callback.answer(t("artist-unavailable"), show_alert=True)
+    card = await orderable_card(callback, session, t, callback_data.artist_id, Product.POSTER)
+    if card is None:
         return
-    await callback.answer()
     await state.set_state(PosterForm.style)
     await state.set_data(new_draft(card, Product.POSTER, t))
     rows = [[InlineKeyboardButton(text=t(f"poster-style-{style}"), callback_data=DraftCb(
