@@ -249,7 +249,7 @@ async def _prepare(session: AsyncSession, call: _Call, fields: dict[str, str]) -
         raise ClickError(INCORRECT_AMOUNT)
     if refusal is not None:
         raise ClickError(TRANSACTION_CANCELLED)
-    call.payment_id = await session.scalar(
+    payment_id = await session.scalar(
         sa.insert(Payment)
         .values(
             order_id=order.id,
@@ -264,17 +264,10 @@ async def _prepare(session: AsyncSession, call: _Call, fields: dict[str, str]) -
         )
         .returning(Payment.id)
     )
-    audit.record(
-        session,
-        "payment.created",
-        actor_id=None,
-        target_type="order",
-        target_id=order.id,
-        details={
-            "provider": PROVIDER.value,
-            "external_id": click_trans_id,
-            "payment_id": call.payment_id,
-        },
+    assert payment_id is not None  # INSERT ... RETURNING always returns the new id
+    call.payment_id = payment_id
+    orders.record_payment_created(
+        session, order.id, orders.PaymentRef(PROVIDER, click_trans_id), payment_id
     )
     await session.commit()
 

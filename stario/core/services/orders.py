@@ -453,6 +453,24 @@ async def refund(
     return posting
 
 
+def record_payment_created(
+    session: AsyncSession, order_id: int, payment: PaymentRef, payment_id: int
+) -> None:
+    """Audit a provider's new transaction on an order."""
+    audit.record(
+        session,
+        "payment.created",
+        actor_id=None,
+        target_type="order",
+        target_id=order_id,
+        details={
+            "provider": payment.provider.value,
+            "external_id": payment.external_id,
+            "payment_id": payment_id,
+        },
+    )
+
+
 def with_provider_call(raw: dict[str, Any], payload: object, now: datetime) -> dict[str, Any]:
     """A Payment's `raw` with one more provider call kept as received (the first
     MAX_STORED_CALLS of them; later repeats are only counted)."""

@@ -332,17 +332,8 @@ async def _create_transaction(call: _Call) -> JsonObject:
     if call.now - from_ms(payme_time) > TIMEOUT:
         raise PaymeError(CANNOT_PERFORM, "transaction_timed_out")
     transaction = await _insert(call, order, payme_id, from_ms(payme_time), amount)
-    audit.record(
-        call.session,
-        "payment.created",
-        actor_id=None,
-        target_type="order",
-        target_id=order.id,
-        details={
-            "provider": PROVIDER.value,
-            "external_id": payme_id,
-            "payment_id": transaction.id,
-        },
+    orders.record_payment_created(
+        call.session, order.id, orders.PaymentRef(PROVIDER, payme_id), transaction.id
     )
     await call.session.commit()
     return _created(transaction)
