@@ -171,3 +171,41 @@ class PosterEngine(Protocol):
     def templates(self) -> tuple[str, ...]: ...
 
     def render(self, request: PosterRequest, progress: ProgressCallback) -> RenderedPoster: ...
+
+
+# --- Face Quiz -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FaceEmbedding:
+    """One face found in a photo: its L2-normalised embedding and where it was."""
+
+    vector: npt.NDArray[np.float32]  # shape (engine.dimension,), unit length
+    box: tuple[int, int, int, int]  # left, top, right, bottom in the upright image
+    milliseconds: float = 0.0  # time spent from bytes to vector
+
+
+class FaceEngine(Protocol):
+    """Face embeddings for the Face Quiz (DESIGN §6), chosen by FACE_ENGINE.
+
+    Distances are euclidean between unit vectors (0 … 2). Gallery embeddings are stored per
+    engine `name`, so a change of engine never compares vectors of two models.
+    """
+
+    name: str
+    dimension: int
+    threshold: float  # distance at or below which two faces are the same person
+
+    def embed_selfie(self, image: bytes) -> FaceEmbedding:
+        """The one usable face of a selfie, or UserInputError with reason `bad_photo`,
+        `no_face`, `many_faces`, `face_too_small` or `face_blurry`."""
+        ...
+
+    def embed_photo(self, image: bytes) -> FaceEmbedding:
+        """The largest face of any photo (artist gallery, face-compare); UserInputError
+        `bad_photo` or `no_face`."""
+        ...
+
+    def similarity_percent(self, distance: float) -> float:
+        """Calibrated, monotonic (non-increasing) map from distance to 0 … 100."""
+        ...
