@@ -147,7 +147,9 @@ def ssd_anchors(input_size: int, strides: tuple[int, ...]) -> npt.NDArray[np.flo
 
 
 @dataclass(frozen=True, slots=True)
-class _Detection:
+class FaceDetection:
+    """One BlazeFace detection (no mesh)."""
+
     box: npt.NDArray[np.float32]  # x0, y0, x1, y1 in image pixels
     keypoints: npt.NDArray[np.float32]  # 6 × (x, y) in image pixels; 0 and 1 are the eyes
     score: float
@@ -207,7 +209,12 @@ def _as_rgb(array: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
 # --- Detection -------------------------------------------------------------------------------
 
 
-def _detect(image: Image.Image, models: _Models) -> list[_Detection]:
+def detect_faces(image: Image.Image, model_dir: Path | None = None) -> list[FaceDetection]:
+    """BlazeFace detections in an RGB image, best score first, without the face mesh."""
+    return _detect(image, _models(model_dir or default_model_dir()))
+
+
+def _detect(image: Image.Image, models: _Models) -> list[FaceDetection]:
     size = models.detector.input_size
     width, height = image.size
     scale = size / max(width, height)
@@ -231,7 +238,7 @@ def _detect(image: Image.Image, models: _Models) -> list[_Detection]:
     # from the letterboxed square (in input pixels) back to image pixels
     shift = np.array(offset, dtype=np.float32)
     return [
-        _Detection(
+        FaceDetection(
             box=((data[:4].reshape(2, 2) - shift) / scale).reshape(4),
             keypoints=(data[4:].reshape(6, 2) - shift) / scale,
             score=score,

@@ -6,7 +6,13 @@ import threading
 from functools import cached_property
 
 from stario.core.settings import EngineChoice, Settings
-from stario.workers.engines.base import FaceLocator, PosterEngine, TTSEngine, VideoEngine
+from stario.workers.engines.base import (
+    FaceEngine,
+    FaceLocator,
+    PosterEngine,
+    TTSEngine,
+    VideoEngine,
+)
 
 
 class Engines:
@@ -48,6 +54,18 @@ class Engines:
 
         return PosterCompositor(self.face_locator)
 
+    @cached_property
+    def face(self) -> FaceEngine:
+        if self.settings.face_engine is EngineChoice.GPU:
+            from stario.workers.engines.face_insightface import InsightFaceEngine
+
+            return InsightFaceEngine.from_models_dir(self.settings.models_dir)
+        from stario.workers.engines.face_local import LocalFaceEngine
+
+        engine = LocalFaceEngine()
+        engine.load()
+        return engine
+
     def warm_up(self, queues: list[str]) -> None:
         """Load what these queues need now (before RQ forks work horses, so each job reuses it)."""
         with self._lock:
@@ -55,3 +73,5 @@ class Engines:
                 _ = self.tts, self.video
             if "poster" in queues:
                 _ = self.poster
+            if "face" in queues:
+                _ = self.face
