@@ -19,12 +19,14 @@ from stario.models.enums import (
     Role,
     VerificationStatus,
 )
+from stario.models.faces import ArtistFaceEmbedding
 from stario.models.jobs import FaceQuizResult, GenerationJob
 from stario.models.money import CreditLedger, CreditPackage, Order, Payment
 from stario.models.users import AuditLog, User
 
 __all__ = [
     "Artist",
+    "ArtistFaceEmbedding",
     "ArtistPhoto",
     "ArtistRestriction",
     "AuditLog",

@@ -56,7 +56,10 @@ class FaceQuizResult(CreatedAtMixin, Base):
     """A quiz outcome: score and badge only. Never an image, never an embedding."""
 
     __tablename__ = "face_quiz_results"
-    __table_args__ = (sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_percent"),)
+    __table_args__ = (
+        sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_percent"),
+        sa.Index("ix_face_quiz_results_board", "artist_id", "on_leaderboard", "score"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(
@@ -64,6 +67,10 @@ class FaceQuizResult(CreatedAtMixin, Base):
     )
     artist_id: Mapped[int] = mapped_column(
         sa.ForeignKey("artists.id", ondelete="CASCADE"), index=True
+    )
+    # The quiz job that produced it: one result per job, however often the job runs.
+    job_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("generation_jobs.id", ondelete="SET NULL"), unique=True
     )
     score: Mapped[int]
     badge: Mapped[str] = mapped_column(sa.String(32))
