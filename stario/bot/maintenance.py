@@ -3,6 +3,8 @@
 - Paid jobs past their delivery deadline are refunded and the fan is told (a result that still
   arrives later is delivered as a gift).
 - Pending orders past their payment window are marked expired (no payment can start on them).
+- Selfies that no quiz job will read (the queue lost the job, a Mini App upload was never used)
+  are deleted once older than any legitimate wait (`quiz.SELFIE_MAX_AGE`).
 - Jobs marked running for longer than any attempt may last lost their worker (killed, out of
   memory): they are ended as capacity failures, refunded and the fan is told. The queue's own
   abandoned-job handling may get there first; both paths refund at most once.
@@ -19,7 +21,8 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stario.core.i18n import Translator
-from stario.core.services import jobs, orders
+from stario.core.ports.storage import Storage
+from stario.core.services import jobs, orders, quiz
 from stario.core.services.generation import RETRY_INTERVALS_S, TIMEOUT_S
 from stario.models import ErrorClass
 
@@ -31,9 +34,12 @@ STUCK_AFTER = timedelta(seconds=max(TIMEOUT_S.values()) + sum(RETRY_INTERVALS_S)
 
 
 async def sweep_once(
-    sessions: async_sessionmaker[AsyncSession], bot: Bot | None, translator: Translator
+    sessions: async_sessionmaker[AsyncSession],
+    bot: Bot | None,
+    translator: Translator,
+    storage: Storage | None = None,
 ) -> int:
-    """One pass; returns how many jobs and orders it changed."""
+    """One pass; returns how many jobs, orders and stale selfies it changed."""
     async with sessions() as session:
         changed = len(await orders.expire_stale(session))
     async with sessions() as session:
@@ -49,6 +55,8 @@ async def sweep_once(
         if ending.changed:
             changed += 1
             await _tell(bot, translator, ending.job, "job-failed-capacity")
+    if storage is not None:
+        changed += await quiz.delete_stale_selfies(storage)
     return changed
 
 
@@ -57,10 +65,11 @@ async def run_sweeper(
     bot: Bot | None,
     translator: Translator,
     stop: asyncio.Event,
+    storage: Storage | None = None,
 ) -> None:
     while not stop.is_set():
         try:
-            await sweep_once(sessions, bot, translator)
+            await sweep_once(sessions, bot, translator, storage)
         except Exception:  # the sweeper must survive a database hiccup
             log.exception("job sweep failed")
         with contextlib.suppress(TimeoutError):

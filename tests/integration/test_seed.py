@@ -64,6 +64,9 @@ class MemoryStorage:
     async def exists(self, key: str) -> bool:
         return key in self.objects
 
+    async def delete_older_than(self, prefix: str, age: timedelta) -> int:
+        return 0  # seeding never ages objects
+
     async def presigned_get_url(self, key: str, expires: timedelta) -> str:
         return f"memory://{key}?get&ttl={int(expires.total_seconds())}"
 

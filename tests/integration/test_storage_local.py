@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -286,3 +287,21 @@ def test_signing_secret_follows_settings() -> None:
     assert len({hook, token, dev}) == 3
     assert hook != b"hook"
     assert token != b"1:token"
+
+
+async def test_delete_older_than_removes_only_old_objects_under_the_prefix(
+    storage: LocalStorage, tmp_path: Path
+) -> None:
+    await storage.put("selfies/old", b"a")
+    await storage.put("selfies/new", b"b")
+    await storage.put("results/old", b"c")
+    an_hour_ago = time.time() - 3600
+    for key in ("selfies/old", "results/old"):
+        os.utime(tmp_path / "data" / key, (an_hour_ago, an_hour_ago))
+
+    assert await storage.delete_older_than("selfies/", timedelta(minutes=10)) == 1
+
+    assert not await storage.exists("selfies/old")
+    assert await storage.exists("selfies/new")
+    assert await storage.exists("results/old")
+    assert await storage.delete_older_than("nothing-here/", timedelta(0)) == 0

@@ -241,3 +241,18 @@ def test_factory_names_missing_s3_settings(missing: str, variable: str) -> None:
     with pytest.raises(SettingsError) as error:
         build_storage(_settings(**values))
     assert error.value.variable == variable
+
+
+async def test_delete_older_than_removes_only_old_objects_under_the_prefix(
+    storage: S3Storage,
+) -> None:
+    await storage.put("selfies/a", b"a")
+    await storage.put("selfies/b", b"b")
+    await storage.put("results/a", b"c")
+
+    assert await storage.delete_older_than("selfies/", timedelta(minutes=10)) == 0
+    assert await storage.delete_older_than("selfies/", timedelta(seconds=-60)) == 2
+
+    assert not await storage.exists("selfies/a")
+    assert not await storage.exists("selfies/b")
+    assert await storage.exists("results/a")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stario.bot.maintenance import STUCK_AFTER, sweep_once
+from stario.core.adapters.storage_local import LocalStorage
 from stario.core.i18n import Translator
-from stario.core.services import generation, jobs, ledger
+from stario.core.services import generation, jobs, ledger, quiz
 from stario.core.services.generation import Deadlines, GreetingOrder
 from stario.models import (
     CreditPackage,
@@ -112,3 +116,16 @@ async def test_pending_orders_past_their_window_expire(db: Sessions) -> None:
     async with db() as session:
         statuses = list(await session.scalars(sa.select(Order.status).order_by(Order.id)))
     assert statuses == [OrderStatus.EXPIRED, OrderStatus.PENDING]
+
+
+async def test_selfies_no_job_will_read_are_deleted(db: Sessions, tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path, "http://files.test", b"secret")
+    await storage.put("selfies/orphan", b"face")
+    await storage.put("selfies/waiting", b"face")
+    old = time.time() - quiz.SELFIE_MAX_AGE.total_seconds() - 1
+    os.utime(tmp_path / "selfies" / "orphan", (old, old))
+
+    assert await sweep_once(db, None, Translator(), storage) == 1
+
+    assert not await storage.exists("selfies/orphan")
+    assert await storage.exists("selfies/waiting")

@@ -125,6 +125,12 @@ class LocalStorage:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
 
+    async def delete_older_than(self, prefix: str, age: timedelta) -> int:
+        folder = self._path(prefix.rstrip("/"))
+        return await asyncio.to_thread(
+            _delete_files_older_than, folder, time.time() - age.total_seconds()
+        )
+
     async def presigned_get_url(self, key: str, expires: timedelta) -> str:
         return self._presign(key, "GET", expires)
 
@@ -142,3 +148,15 @@ class LocalStorage:
             }
         )
         return f"{self._public_base_url}/files/{quote(key, safe='/')}?{query}"
+
+
+def _delete_files_older_than(folder: Path, cutoff: float) -> int:
+    deleted = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+    return deleted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 from minio import Minio
@@ -92,6 +92,19 @@ class S3Storage:
     async def delete(self, key: str) -> None:
         validate_key(key)
         await asyncio.to_thread(self._client.remove_object, self.bucket, key)
+
+    async def delete_older_than(self, prefix: str, age: timedelta) -> int:
+        validate_key(prefix.rstrip("/"))
+        return await asyncio.to_thread(self._delete_older_than, prefix, age)
+
+    def _delete_older_than(self, prefix: str, age: timedelta) -> int:
+        cutoff = datetime.now(UTC) - age
+        deleted = 0
+        for item in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+            if item.object_name and item.last_modified and item.last_modified < cutoff:
+                self._client.remove_object(self.bucket, item.object_name)
+                deleted += 1
+        return deleted
 
     async def exists(self, key: str) -> bool:
         validate_key(key)

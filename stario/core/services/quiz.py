@@ -64,6 +64,7 @@ DEADLINE = timedelta(minutes=2)
 SELFIE_PREFIX = "selfies/"
 MAX_SELFIE_BYTES = 10 * 1024 * 1024
 UPLOAD_URL_TTL = timedelta(seconds=300)
+SELFIE_MAX_AGE = UPLOAD_URL_TTL + DEADLINE + timedelta(minutes=3)
 LEADERBOARD_SIZE = 10
 # Badges by calibrated score (the engine's similarity_percent of the distance), highest first.
 # Engines map their same-person threshold to 75 % and the median distance between different
@@ -157,6 +158,12 @@ def new_selfie_key() -> str:
 def is_selfie_key(key: str) -> bool:
     rest = key.removeprefix(SELFIE_PREFIX)
     return key.startswith(SELFIE_PREFIX) and len(rest) == 32 and rest.isalnum()
+
+
+async def delete_stale_selfies(storage: Storage) -> int:
+    """The safety net for selfies no job will read (a job the queue lost, an unused upload):
+    the sweeper removes any older than the longest legitimate wait."""
+    return await storage.delete_older_than(SELFIE_PREFIX, SELFIE_MAX_AGE)
 
 
 async def selfie_upload_url(storage: Storage) -> tuple[str, str]:
