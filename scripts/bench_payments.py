@@ -5,9 +5,12 @@ then 32 concurrent clients each take distinct pending orders and play Payme's fu
 each: CheckPerformTransaction → CreateTransaction → PerformTransaction (one HTTP request each,
 Basic auth, JSON-RPC). Prints requests/s and the median, p95 and p99 latency per request, then
 checks the ledger: every order credited exactly once, no credit twice, every balance equal to
-the sum of its postings.
+the sum of its postings. It also prints where the CPU went during the run (this client, the
+`stario web` process, all PostgreSQL processes, from /proc): on a small machine the three share
+the cores, so the figures only mean something next to that split.
 
     python scripts/bench_payments.py [--orders 3000] [--clients 32] [--users 500]
+        [--db-pool-size N]
         [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/stario_bench_pay]
 
 The database named in the URL is created if missing, and emptied and migrated on every run.
@@ -86,7 +89,9 @@ async def prepare(url: str, orders: int, users: int) -> list[int]:
     return order_ids
 
 
-def start_web(url: str, port: int, workdir: Path) -> subprocess.Popen[str]:
+def start_web(
+    url: str, port: int, workdir: Path, pool_size: int | None = None
+) -> subprocess.Popen[str]:
     keep = {"PATH", "LANG", "LC_ALL", "HOME"}
     env = {key: value for key, value in os.environ.items() if key in keep}
     env |= {
@@ -97,6 +102,8 @@ def start_web(url: str, port: int, workdir: Path) -> subprocess.Popen[str]:
         "PAYME_MERCHANT_ID": "bench-merchant",
         "PAYME_KEY": PAYME_KEY,
     }
+    if pool_size is not None:
+        env["DB_POOL_SIZE"] = str(pool_size)
     return subprocess.Popen(
         [sys.executable, "-m", "stario.cli", "web"],
         env=env,
@@ -200,6 +207,31 @@ async def check(url: str, orders: int) -> dict[str, int]:
     return figures
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -216,6 +248,7 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=3_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--db-pool-size", type=int, help="DB_POOL_SIZE of `stario web`")
     parser.add_argument(
         "--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/stario_bench_pay"
     )
@@ -227,10 +260,19 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="stario-bench-") as workdir:
-        process = start_web(args.database_url, port, Path(workdir))
+        process = start_web(args.database_url, port, Path(workdir), args.db_pool_size)
         try:
             asyncio.run(wait_until_up(base, process))
+            before = cpu_seconds([os.getpid()]), cpu_seconds([process.pid])
+            pg_before = {pid: cpu_seconds([pid]) for pid in postgres_pids()}
             latencies, elapsed, errors = asyncio.run(run(base, order_ids, args.clients))
+            cpu = {
+                "bench client": cpu_seconds([os.getpid()]) - before[0],
+                "stario web": cpu_seconds([process.pid]) - before[1],
+                "postgresql": sum(
+                    cpu_seconds([pid]) - pg_before.get(pid, 0.0) for pid in postgres_pids()
+                ),
+            }
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -250,6 +292,10 @@ def main() -> int:
     print(f"latency p95: {percentile(latencies, 0.95) * 1000:.1f} ms")
     print(f"latency p99: {percentile(latencies, 0.99) * 1000:.1f} ms")
     print(f"error answers: {errors}")
+    split = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items())
+    print(f"CPU during the run ({elapsed:.1f} s wall, {os.cpu_count()} cores): {split}")
+    server_ms = cpu["stario web"] / len(latencies) * 1000
+    print(f"stario web CPU per request: {server_ms:.2f} ms")
     for name, value in figures.items():
         print(f"{name}: {value}")
     sound = (

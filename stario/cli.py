@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import date
 from typing import Any
 
 from stario.core.errors import NotAvailableYetError, StarioError
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     match = add("face-match", commands.face_match, "search the artist gallery for a selfie")
     match.add_argument("selfie")
     match.add_argument("--artist")
+    face_index = add("face-index", commands.face_index, "compute missing gallery vectors")
+    face_index.add_argument("--artist", help="only this artist's photos (slug)")
 
     order = sub.add_parser("order", help="credit packages and orders (JSON)")
     order_sub = order.add_subparsers(title="order commands", metavar="ACTION", required=True)
@@ -91,12 +94,33 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--provider", choices=["stars", "payme", "click"], required=True)
     create.set_defaults(command_func=commands.order_create)
 
+    reconcile = sub.add_parser("reconcile", help="compare providers' records with the ledger")
+    reconcile_sub = reconcile.add_subparsers(title="providers", metavar="PROVIDER", required=True)
+    stars = reconcile_sub.add_parser(
+        "stars", help="credit Stars charges the bot missed (getStarTransactions); JSON report"
+    )
+    stars.set_defaults(command_func=commands.reconcile_stars)
+    report = sub.add_parser("report", help="reports (JSON)")
+    report_sub = report.add_subparsers(title="reports", metavar="REPORT", required=True)
+    payments = report_sub.add_parser(
+        "payments", help="a day's orders per provider and status, and ledger mismatches"
+    )
+    payments.add_argument("--date", type=_day, help="YYYY-MM-DD, a UTC day (default: today, UTC)")
+    payments.set_defaults(command_func=commands.report_payments)
+
     user = sub.add_parser("user", help="user tools (JSON)")
     user_sub = user.add_subparsers(title="user commands", metavar="ACTION", required=True)
     balance = user_sub.add_parser("balance", help="a user's credit balance")
     balance.add_argument("user_id", type=int)
     balance.set_defaults(command_func=commands.user_balance)
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 if __name__ == "__main__":

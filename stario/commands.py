@@ -12,7 +12,6 @@ import signal
 import sys
 from typing import Any
 
-from stario.core.errors import NotAvailableYetError
 from stario.core.runtime import Runtime, build_runtime
 from stario.core.settings import Settings, SettingsError
 
@@ -89,6 +88,7 @@ async def dev(args: argparse.Namespace, settings: Settings) -> int:
         if not args.no_seed:
             report = await _seed(runtime)
             log.info("demo catalogue: %s", json.dumps(report))
+            await _index_demo_gallery(settings)
         until = _stop_signal()
         polling: asyncio.Task[None] | None = None
         if settings.bot_token is None:
@@ -158,6 +158,48 @@ async def order_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def reconcile_stars(_args: argparse.Namespace, settings: Settings) -> int:
+    """Telegram's Stars transactions against the ledger: credits the charges the bot missed
+    (through the bot's own use case) and prints what it found and did as JSON."""
+    from aiogram.exceptions import TelegramAPIError
+
+    from stario.core.adapters.telegram import make_bot
+    from stario.core.adapters.telegram_stars import BotStarTransactions
+    from stario.core.services import reconcile, stars
+
+    token = settings.require_bot_token()
+    config = stars.StarsConfig.from_settings(settings)
+    runtime = await build_runtime(settings)
+    bot = make_bot(token, settings.telegram_api_url)
+    try:
+        transactions = await reconcile.fetch_all(BotStarTransactions(bot))
+        report = await reconcile.reconcile_stars(runtime.sessions, transactions, config=config)
+    except TelegramAPIError as error:
+        print(json.dumps({"error": "telegram", "detail": error.message}), file=sys.stderr)
+        return 1
+    finally:
+        await bot.session.close()
+        await runtime.close()
+    _print_json(report.as_json())
+    return 0
+
+
+async def report_payments(args: argparse.Namespace, settings: Settings) -> int:
+    """The day's payments per provider and status, with mismatches (UTC day; default today)."""
+    from stario.core.services import payments_report
+    from stario.models import utcnow
+
+    day = args.date or utcnow().date()
+    runtime = await build_runtime(settings)
+    try:
+        async with runtime.sessions() as session:
+            report = await payments_report.build(session, day)
+    finally:
+        await runtime.close()
+    _print_json(report.as_json())
+    return 0
+
+
 async def generate(args: argparse.Namespace, settings: Settings) -> int:
     """One greeting or poster straight through the engines; prints the stage timings."""
     from pathlib import Path
@@ -219,12 +261,74 @@ async def _generation_inputs(args: argparse.Namespace, settings: Settings) -> tu
     return photo, args.name or artist.name_in(args.lang)
 
 
-async def face_compare(_args: argparse.Namespace, _settings: Settings) -> int:
-    raise NotAvailableYetError("`stario face-compare` is not available yet (Face Quiz issue)")
+async def face_compare(args: argparse.Namespace, settings: Settings) -> int:
+    """One JSON line per pair (IMG_A IMG_B, or each row of --pairs), the engine loaded once;
+    exit 1 when any pair could not be compared."""
+    from pathlib import Path
+
+    from stario.workers.engines.face_compare import PairComparer, PairsFileError, read_pairs
+    from stario.workers.engines.registry import Engines
+
+    if (args.pairs and args.images) or (not args.pairs and len(args.images) != 2):
+        raise SettingsError("face-compare", "takes IMG_A IMG_B, or --pairs FILE.csv")
+    try:
+        pairs = (
+            read_pairs(Path(args.pairs))
+            if args.pairs
+            else [(Path(args.images[0]), Path(args.images[1]))]
+        )
+    except PairsFileError as error:
+        raise SettingsError("--pairs", str(error)) from error
+
+    def run() -> int:
+        comparer = PairComparer(Engines(settings).face)
+        failed = 0
+        for result in comparer.compare_all(pairs):
+            failed += "error" in result
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        return 1 if failed else 0
+
+    return await asyncio.to_thread(run)
 
 
-async def face_match(_args: argparse.Namespace, _settings: Settings) -> int:
-    raise NotAvailableYetError("`stario face-match` is not available yet (Face Quiz issue)")
+async def face_match(args: argparse.Namespace, settings: Settings) -> int:
+    """The quiz's gallery search for one selfie (stored artist vectors of FACE_ENGINE)."""
+    from pathlib import Path
+
+    from stario.workers import jobs as worker_jobs
+    from stario.workers.engines.base import UserInputError
+    from stario.workers.quiz import match_selfie
+
+    selfie = await asyncio.to_thread(Path(args.selfie).read_bytes)
+    try:
+        found = await match_selfie(worker_jobs.configure(settings), selfie, args.artist)
+    except UserInputError as error:
+        print(json.dumps({"error": error.reason, "detail": str(error)}), file=sys.stderr)
+        return 1
+    _print_json(found)
+    return 0
+
+
+async def face_index(args: argparse.Namespace, settings: Settings) -> int:
+    """Compute the gallery vectors FACE_ENGINE lacks (seeded artists, a new engine)."""
+    from stario.workers import jobs as worker_jobs
+    from stario.workers.quiz import index_missing
+
+    _print_json(await index_missing(worker_jobs.configure(settings), args.artist))
+    return 0
+
+
+async def _index_demo_gallery(settings: Settings) -> None:
+    """`stario dev` runs the workers in-process: give the seeded artists their face vectors so
+    the Face Quiz works at once. Without the face engine the rest of the product still runs."""
+    try:
+        from stario.workers import jobs as worker_jobs
+        from stario.workers.quiz import index_missing
+
+        log.info("face gallery: %s", json.dumps(await index_missing(
+            worker_jobs.configure(settings), None)))  # fmt: skip
+    except Exception:
+        log.exception("face gallery not indexed: the Face Quiz will say it is not ready")
 
 
 async def _seed(runtime: Runtime) -> dict[str, Any]:
@@ -259,7 +363,9 @@ async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
     log.info("web app listening on http://%s:%s", settings.web_host, settings.web_port)
     bot = bot_from_settings(settings)
     sweeper = asyncio.create_task(
-        run_sweeper(runtime.sessions, bot, Translator(settings.default_language), until)
+        run_sweeper(
+            runtime.sessions, bot, Translator(settings.default_language), until, runtime.storage
+        )
     )
     try:
         await until.wait()

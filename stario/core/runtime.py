@@ -28,7 +28,7 @@ class Runtime:
 
 
 async def build_runtime(settings: Settings) -> Runtime:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     storage = build_storage(settings)
     ensure_bucket = getattr(storage, "ensure_bucket", None)
     if ensure_bucket is not None:

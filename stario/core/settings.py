@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     # Infrastructure
     database_url: str = "sqlite+aiosqlite:///./stario.db"
+    # PostgreSQL connections per process: this many kept open, as many again under bursts.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
     redis_url: str | None = None
     storage_url: str = "file://./data"
     s3_endpoint: str | None = None
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     web_host: str = "0.0.0.0"  # noqa: S104 - a server process listens on all interfaces
     web_port: int = Field(default=8080, ge=1, le=65535)
     webapp_public_url: str | None = None
+    # How old a Mini App's initData may be (its auth_date) for the API to accept it.
+    miniapp_init_data_ttl_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
 
     # Payments
     # Signs Telegram Stars invoice payloads (HMAC-SHA256). Unset: derived from BOT_TOKEN
@@ -81,6 +85,9 @@ class Settings(BaseSettings):
     # Product
     default_language: Language = "uz"
     free_credits: int = Field(default=2, ge=0, le=1000)
+    # Face Quizzes free per fan per UTC day; each one after that costs quiz_price_credits.
+    quiz_free_per_day: int = Field(default=3, ge=0, le=1000)
+    quiz_price_credits: int = Field(default=1, ge=1, le=1000)
     # A paid job not delivered within this many seconds is refunded (and, if it still
     # finishes, delivered as a gift).
     greeting_deadline_s: int = Field(default=900, ge=30, le=86_400)

@@ -20,7 +20,9 @@ from stario.handlers import (
     menu,
     ordering,
     payments,
+    payments_report,
     poster,
+    quiz,
     start,
 )
 
@@ -34,12 +36,14 @@ def build_router() -> Router:
         start.build_router(),
         payments.build_router(),  # before the forms: a payment arrives in any state
         admin.build_router(),  # staff only; anyone else falls through to the fallback
+        payments_report.build_router(),  # staff only, likewise
         broadcast.build_router(),  # admins only, likewise
         menu.build_router(),
         info.build_router(),
         artists.build_router(),
         greeting.build_router(),
         poster.build_router(),
+        quiz.build_router(),
         history.build_router(),
         ordering.build_router(),
         ordering.build_hints_router(),  # what the forms' steps did not take

@@ -83,23 +83,14 @@ async def buy_package(
         policy=orders.OrderPolicy.from_settings(settings),
     )
     await callback.answer()
-    payload = stars.sign_payload(
-        stars.payments_secret(settings),
-        order_id=order.id,
-        amount=order.amount_stars,
-        user_id=user.id,
-    )
+    invoice = stars.invoice_for(order, stars.payments_secret(settings), t)
     await bot.send_invoice(
         chat_id=chat_of(callback),
-        title=t("payments-invoice-title", credits=order.credits)[:32],
-        description=t("payments-invoice-description", credits=order.credits)[:255],
-        payload=payload,
+        title=invoice.title,
+        description=invoice.description,
+        payload=invoice.payload,
         currency=stars.CURRENCY,
-        prices=[
-            LabeledPrice(
-                label=t("payments-invoice-label", credits=order.credits), amount=order.amount_stars
-            )
-        ],
+        prices=[LabeledPrice(label=invoice.label, amount=invoice.amount)],
         provider_token="",
     )
 

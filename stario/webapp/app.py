@@ -7,7 +7,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from stario.core.runtime import Runtime
-from stario.webapp import click, files, health, payme, telegram
+from stario.webapp import click, files, health, miniapp, payme, telegram
 
 
 def create_app(runtime: Runtime, *, dispatcher: Dispatcher | None = None) -> web.Application:
@@ -28,6 +28,7 @@ def create_app(runtime: Runtime, *, dispatcher: Dispatcher | None = None) -> web
     app.router.add_put("/files/{key:.+}", files.put_file)
     payme.setup(app)  # POST /payments/payme
     click.setup(app)  # POST /payments/click/prepare, /payments/click/complete
+    miniapp.setup(app)  # POST /api/orders
     if telegram.webhook_mode(runtime.settings):
         if dispatcher is None:
             raise ValueError("webhook mode needs the bot's dispatcher: create_app(dispatcher=...)")

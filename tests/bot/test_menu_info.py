@@ -48,12 +48,13 @@ async def test_balance_command_of_a_new_fan(env: BotUnderTest, language: str) ->
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-async def test_unbuilt_menu_items_say_coming_soon(env: BotUnderTest, language: str) -> None:
+async def test_quiz_and_help_menu_items(env: BotUnderTest, language: str) -> None:
     await add_user(env.db, 8003, language=language)
     fan = User(id=8003)
     await env.say(fan, "/menu")
-    answer = await env.press(fan, env.text(language, "menu-quiz"), "answerCallbackQuery")
-    assert answer.params["text"] == env.text(language, "coming-soon")
+    quiz = await env.press(fan, env.text(language, "menu-quiz"))
+    assert quiz.params["text"].startswith(env.text(language, "quiz-intro"))
+    await env.press(fan, env.text(language, "btn-menu"))
 
     help_screen = await env.press(fan, env.text(language, "menu-help"))
     assert help_screen.params["text"] == env.text(language, "help")

@@ -17,7 +17,11 @@ Behaviour that mirrors Telegram, so tests catch the same mistakes production wou
 - text over 4096 characters or caption over 1024 → 400; callback_data over 64 bytes → 400;
 - an upload over `max_upload_size` (50 MB) → 413; getFile on a file over 20 MB → 400;
 - getUpdates while a webhook is set → 409; `allowed_updates` filters what is delivered;
-- a second refundStarPayment of one charge → 400 CHARGE_ALREADY_REFUNDED.
+- a second refundStarPayment of one charge → 400 CHARGE_ALREADY_REFUNDED;
+- Stars payments (`successful_payment`, or `star_payment` for one whose update was lost) and
+  refunds appear in getStarTransactions as Telegram lists them (a refund keeps the charge id,
+  outgoing); createInvoiceLink checks a Stars invoice's title, description, payload and single
+  price, and keeps the parameters of each link in `invoice_links`.
 
 Async tests: `async with FakeTelegram() as tg: ...`. Sync tests (e.g. an RQ job run in the test's
 thread): `with FakeTelegram() as tg: ...` runs the server on its own thread and loop.
@@ -239,6 +243,7 @@ class FakeTelegram:
         self.url = ""
         self.calls: list[Call] = []
         self.star_transactions: list[JSON] = []  # getStarTransactions serves these
+        self.invoice_links: dict[str, JSON] = {}  # link -> the createInvoiceLink parameters
         self.refunded: list[tuple[int, str]] = []  # (user_id, telegram_payment_charge_id)
         self.webhook: JSON | None = None  # the last setWebhook parameters while one is set
         self.webhook_deliveries: list[tuple[int, int | str]] = []  # (update_id, status/error)
@@ -280,7 +285,7 @@ class FakeTelegram:
             "editmessagemedia": self._edit_media,
             "deletemessage": self._delete_message,
             "deletemessages": lambda p, f: True,
-            "createinvoicelink": lambda p, f: f"https://t.me/$fake{secrets.token_urlsafe(12)}",
+            "createinvoicelink": self._create_invoice_link,
             "refundstarpayment": self._refund,
             "getstartransactions": self._star_transactions,
             "setwebhook": self._set_webhook,
@@ -661,8 +666,41 @@ class FakeTelegram:
             "telegram_payment_charge_id": charge_id or f"stxFAKE{secrets.token_hex(12)}",
             "provider_payment_charge_id": "" if currency == "XTR" else secrets.token_hex(8),
         }
+        self._record_star_payment(user, payment)
         content = {"successful_payment": payment}
         return self.feed({"message": self._fan_message(user, content, chat_id)})
+
+    def star_payment(
+        self, user: User, payload: str, total_amount: int, *, charge_id: str | None = None
+    ) -> str:
+        """A Stars payment Telegram took whose `successful_payment` update the bot never got
+        (lost in a crash): only getStarTransactions shows it. Returns the charge id."""
+        payment = {
+            "total_amount": total_amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id or f"stxFAKE{secrets.token_hex(12)}",
+        }
+        self._record_star_payment(user, payment)
+        return str(payment["telegram_payment_charge_id"])
+
+    def _record_star_payment(self, user: User, payment: JSON) -> None:
+        """The incoming StarTransaction of a charge (once per charge id, as Telegram keeps it)."""
+        if payment.get("currency", "XTR") != "XTR":
+            return
+        charge_id = payment["telegram_payment_charge_id"]
+        if any(tx["id"] == charge_id and "source" in tx for tx in self.star_transactions):
+            return
+        self._users[user.id] = user
+        source = {
+            "type": "user",
+            "transaction_type": "invoice_payment",
+            "user": user.to_dict(),
+            "invoice_payload": payment["invoice_payload"],
+        }
+        self.star_transactions.append(
+            {"id": charge_id, "amount": payment["total_amount"], "date": int(time.time()),
+             "source": source}
+        )  # fmt: skip
 
     async def pay(
         self,
@@ -1105,11 +1143,42 @@ class FakeTelegram:
         if key in self.refunded:
             raise _ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
         self.refunded.append(key)
+        paid = next(
+            (tx for tx in self.star_transactions if tx["id"] == key[1] and "source" in tx), None
+        )
+        if paid is not None:  # Telegram lists the refund under the charge's id, outgoing
+            receiver = {
+                "type": "user",
+                "transaction_type": "invoice_payment",
+                "user": paid["source"]["user"],
+            }
+            self.star_transactions.append(
+                {"id": key[1], "amount": paid["amount"], "date": int(time.time()),
+                 "receiver": receiver}
+            )  # fmt: skip
         return True
 
     def _star_transactions(self, p: JSON, f: dict[str, Upload]) -> JSON:
         offset, limit = int(p.get("offset") or 0), int(p.get("limit") or 100)
+        if offset < 0 or not 1 <= limit <= 100:
+            raise _ApiError(400, "Bad Request: invalid offset or limit")
         return {"transactions": self.star_transactions[offset : offset + limit]}
+
+    def _create_invoice_link(self, p: JSON, f: dict[str, Upload]) -> str:
+        """Telegram's checks for a Stars invoice link (payments-spec §3.2)."""
+        prices = p.get("prices") or []
+        payload = str(p.get("payload", ""))
+        if not 1 <= len(str(p.get("title", ""))) <= 32:
+            raise _ApiError(400, "Bad Request: invoice title length must be 1-32")
+        if not 1 <= len(str(p.get("description", ""))) <= 255:
+            raise _ApiError(400, "Bad Request: invoice description length must be 1-255")
+        if not 1 <= len(payload.encode()) <= 128:
+            raise _ApiError(400, "Bad Request: INVOICE_PAYLOAD_INVALID")
+        if p.get("currency") == "XTR" and (len(prices) != 1 or p.get("provider_token")):
+            raise _ApiError(400, "Bad Request: STARS_INVOICE_INVALID")
+        link = f"https://t.me/$fake{secrets.token_urlsafe(12)}"
+        self.invoice_links[link] = p
+        return link
 
     def _set_webhook(self, p: JSON, f: dict[str, Upload]) -> bool:
         if not p.get("url"):

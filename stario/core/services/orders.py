@@ -63,6 +63,12 @@ from stario.models import (
 )
 
 REFERRAL_KEY_PREFIX = "referral:"
+
+
+class PackageNotFoundError(NotFoundError):
+    """No active credit package with that code (the same message as any NotFoundError)."""
+
+
 MAX_STORED_CALLS = 50
 
 
@@ -203,7 +209,7 @@ async def create_order(
         sa.select(CreditPackage).where(CreditPackage.code == package_code, CreditPackage.is_active)
     )
     if package is None:
-        raise NotFoundError(f"no active credit package {package_code!r}")
+        raise PackageNotFoundError(f"no active credit package {package_code!r}")
 
     await _expire(session, now, user_id=user_id)
     order = Order(
@@ -262,6 +268,10 @@ async def get_order(session: AsyncSession, order_id: int) -> OrderView | None:
     if row is None:
         return None
     order, code = row
+    return _view(order, code)
+
+
+def _view(order: Order, code: str) -> OrderView:
     return OrderView(
         id=order.id,
         user_id=order.user_id,
@@ -276,6 +286,18 @@ async def get_order(session: AsyncSession, order_id: int) -> OrderView | None:
         expires_at=order.expires_at,
         paid_at=order.paid_at,
     )
+
+
+async def recent_orders(session: AsyncSession, user_id: int, limit: int = 5) -> list[OrderView]:
+    """The fan's latest orders, newest first (for /paysupport)."""
+    rows = await session.execute(
+        sa.select(Order, CreditPackage.code)
+        .join(CreditPackage, CreditPackage.id == Order.package_id)
+        .where(Order.user_id == user_id)
+        .order_by(Order.id.desc())
+        .limit(limit)
+    )
+    return [_view(order, code) for order, code in rows]
 
 
 async def expire_stale(session: AsyncSession, *, now: datetime | None = None) -> list[int]:
@@ -315,6 +337,20 @@ async def read_order(session: AsyncSession, order_id: int) -> LockedOrder | None
     """The order as lock_order gives it, without the lock (for checks that change nothing)."""
     row = (await session.execute(_READ_ORDER, {"order_id": order_id})).one_or_none()
     return None if row is None else _locked_order(row)
+
+
+def read_order_with(flag: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """read_order's query plus one boolean SQL expression about the order (correlated on
+    ORDER_ID), for `read_order_flagged`; build it once."""
+    return _READ_ORDER.add_columns(flag.label("flag"))
+
+
+async def read_order_flagged(
+    session: AsyncSession, statement: sa.Select[Any], order_id: int
+) -> tuple[LockedOrder, bool] | None:
+    """The order as read_order gives it and the flag of `read_order_with`, in one query."""
+    row = (await session.execute(statement, {"order_id": order_id})).one_or_none()
+    return None if row is None else (_locked_order(row), bool(row.flag))
 
 
 async def lock_payment(
@@ -384,24 +420,28 @@ async def mark_paid(
         payment.ledger_key,
         reason=f"order {order.id}: package {order.package_code}",
     )
-    await session.execute(
-        _SET_ORDER_PAID, {"order_id": order.id, "status": OrderStatus.PAID.value, "now": now}
-    )
-    audit.record(
-        session,
-        "order.paid",
-        actor_id=None,
-        target_type="order",
-        target_id=order.id,
-        details={
-            "provider": payment.provider.value,
-            "external_id": payment.external_id,
-            "credits": order.credits,
-            "posting_id": posting.id,
-            "was": order.status.value,
-            **(payment_change or {}),
-        },
-    )
+    details = {
+        "provider": payment.provider.value,
+        "external_id": payment.external_id,
+        "credits": order.credits,
+        "posting_id": posting.id,
+        "was": order.status.value,
+        **(payment_change or {}),
+    }
+    values = {"order_id": order.id, "status": OrderStatus.PAID.value, "now": now}
+    if session.get_bind().dialect.name == "postgresql":
+        if session.new:  # keep the audit rows in the order they were recorded
+            await session.flush()
+        await session.execute(
+            _SET_ORDER_PAID_AUDITED,
+            values | _audit_binds("order.paid", details, now),
+        )
+    else:
+        await session.execute(_SET_ORDER_PAID, values)
+        audit.record(
+            session, "order.paid", actor_id=None, target_type="order", target_id=order.id,
+            details=details,
+        )  # fmt: skip
     referrer = await _pay_referral_bonus(session, order, policy, now)
     return Paid(
         order_id=order.id,
@@ -507,6 +547,7 @@ _SELECT_ORDER = sa.select(
     )
 )
 _READ_ORDER = _SELECT_ORDER.where(_ORDERS.c.id == sa.bindparam("order_id"))
+ORDER_ID = _ORDERS.c.id
 _LOCK_ORDER = _READ_ORDER.with_for_update(of=_ORDERS)
 # Both rows locked: every change to a payment happens under this lock (or the order's).
 _LOCK_PAYMENT = (
@@ -536,11 +577,28 @@ _SET_ORDER_PAID = (
         status=sa.bindparam("status"), paid_at=sa.bindparam("now"), updated_at=sa.bindparam("now")
     )
 )
+# The order marked paid and its `order.paid` audit row in one statement (PostgreSQL).
+_PAID_ORDER = _SET_ORDER_PAID.returning(_ORDERS.c.id).cte("paid_order")
+_SET_ORDER_PAID_AUDITED = sa.select(_PAID_ORDER.c.id).add_cte(
+    audit.with_change(_PAID_ORDER, _PAID_ORDER.c.id, target_type="order")
+)
 _SET_ORDER_STATUS = (
     sa.update(_ORDERS)
     .where(_ORDERS.c.id == sa.bindparam("order_id"))
     .values(status=sa.bindparam("status"), updated_at=sa.bindparam("now"))
 )
+
+
+def _audit_binds(
+    action: str, details: dict[str, Any], now: datetime, actor_id: int | None = None
+) -> dict[str, Any]:
+    """The binds of an `audit.with_change` statement."""
+    return {
+        "audit_action": action,
+        "audit_actor": actor_id,
+        "audit_details": details,
+        "audit_at": now,
+    }
 
 
 def _locked_order(row: Any) -> LockedOrder:

@@ -301,9 +301,9 @@ class _Transaction:
 
 async def _check_perform_transaction(call: _Call) -> JsonObject:
     amount = _amount(call.params)
-    order = await orders.read_order(call.session, _order_id(call.params))
-    live = await call.session.scalar(_LIVE_ON_ORDER, {"order_id": order.id}) if order else None
-    _refuse_new_transaction(call, order, amount, has_live_transaction=live is not None)
+    found = await orders.read_order_flagged(call.session, _READ_ORDER, _order_id(call.params))
+    order, live = found if found is not None else (None, False)
+    _refuse_new_transaction(call, order, amount, has_live_transaction=live)
     return {"allow": True}
 
 
@@ -332,9 +332,6 @@ async def _create_transaction(call: _Call) -> JsonObject:
     if call.now - from_ms(payme_time) > TIMEOUT:
         raise PaymeError(CANNOT_PERFORM, "transaction_timed_out")
     transaction = await _insert(call, order, payme_id, from_ms(payme_time), amount)
-    orders.record_payment_created(
-        call.session, order.id, orders.PaymentRef(PROVIDER, payme_id), transaction.id
-    )
     await call.session.commit()
     return _created(transaction)
 
@@ -545,15 +542,16 @@ _THIS_AND_LIVE = _SELECT.where(
         ),
     )
 )
-_LIVE_ON_ORDER = (
+_HAS_LIVE = (
     sa.select(_PAYMENTS.c.id)
     .where(
         _PAYMENTS.c.provider == PROVIDER.value,
-        _PAYMENTS.c.order_id == sa.bindparam("order_id"),
+        _PAYMENTS.c.order_id == orders.ORDER_ID,
         _PAYMENTS.c.provider_state.in_(_LIVE_STATES),
     )
-    .limit(1)
+    .exists()
 )
+_READ_ORDER = orders.read_order_with(_HAS_LIVE)
 _GET_STATEMENT = _SELECT.where(
     _PAYMENTS.c.provider_created_at >= sa.bindparam("start"),
     _PAYMENTS.c.provider_created_at <= sa.bindparam("end"),
@@ -573,6 +571,22 @@ _INSERT = (
         raw=sa.bindparam("call_log", type_=_PAYMENTS.c.raw.type),
     )
     .returning(_PAYMENTS.c.id)
+)
+_NEW_PAYMENT = _INSERT.returning(_PAYMENTS.c.order_id, _PAYMENTS.c.external_id).cte("new_payment")
+_INSERT_AUDITED = sa.select(_NEW_PAYMENT.c.id).add_cte(
+    audit.with_change(
+        _NEW_PAYMENT,
+        _NEW_PAYMENT.c.order_id,
+        target_type="order",
+        details=sa.func.jsonb_build_object(
+            "provider",
+            PROVIDER.value,
+            "external_id",
+            _NEW_PAYMENT.c.external_id,
+            "payment_id",
+            _NEW_PAYMENT.c.id,
+        ),
+    )
 )
 _SET_STATE = (
     sa.update(_PAYMENTS)
@@ -632,18 +646,30 @@ def _transaction(row: Any) -> _Transaction:
 async def _insert(
     call: _Call, order: LockedOrder, payme_id: str, payme_time: datetime, amount: int
 ) -> _Transaction:
+    """Store a new transaction, audited (`payment.created`, as `orders.record_payment_created`
+    writes it) in the same statement on PostgreSQL."""
     raw = _with_call({}, call)
-    payment_id = await call.session.scalar(
-        _INSERT,
-        {
-            "order_id": order.id,
-            "external_id": payme_id,
-            "amount": amount,
-            "payme_time": payme_time,
-            "now": call.now,
-            "call_log": raw,
-        },
-    )
+    values = {
+        "order_id": order.id,
+        "external_id": payme_id,
+        "amount": amount,
+        "payme_time": payme_time,
+        "now": call.now,
+        "call_log": raw,
+    }
+    if call.session.get_bind().dialect.name == "postgresql":
+        audit_binds = {
+            "audit_action": "payment.created",
+            "audit_actor": None,
+            "audit_at": call.now,
+        }
+        payment_id = await call.session.scalar(_INSERT_AUDITED, values | audit_binds)
+    else:
+        payment_id = await call.session.scalar(_INSERT, values)
+        assert payment_id is not None
+        orders.record_payment_created(
+            call.session, order.id, orders.PaymentRef(PROVIDER, payme_id), payment_id
+        )
     assert payment_id is not None
     return _Transaction(
         id=payment_id,

@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.errors import NotFoundError, RefundRefusedError
 from stario.core.services import audit, ledger, orders
-from stario.core.services.orders import LockedOrder, OrderPolicy, PaymentRef
+from stario.core.services.orders import LockedOrder, OrderPolicy, OrderView, PaymentRef
 from stario.core.settings import Settings, SettingsError
 from stario.models import CreditLedger, Order, OrderStatus, Payment, PaymentProvider, utcnow
 
@@ -91,6 +91,32 @@ class StarsConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> StarsConfig:
         return cls(secret=payments_secret(settings), policy=OrderPolicy.from_settings(settings))
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRequest:
+    """One Stars invoice, as sendInvoice (the chat) and createInvoiceLink (the Mini App) send
+    it: currency XTR, empty provider token, this one price."""
+
+    title: str
+    description: str
+    payload: str
+    label: str
+    amount: int
+
+
+def invoice_for(order: OrderView, secret: bytes, texts: Callable[..., str]) -> InvoiceRequest:
+    """The invoice of a pending Stars order, in the fan's language (`texts(key, **args)`),
+    with its signed payload."""
+    return InvoiceRequest(
+        title=texts("payments-invoice-title", credits=order.credits)[:32],
+        description=texts("payments-invoice-description", credits=order.credits)[:255],
+        payload=sign_payload(
+            secret, order_id=order.id, amount=order.amount_stars, user_id=order.user_id
+        ),
+        label=texts("payments-invoice-label", credits=order.credits),
+        amount=order.amount_stars,
+    )
 
 
 def sign_payload(secret: bytes, *, order_id: int, amount: int, user_id: int) -> str:
@@ -227,7 +253,7 @@ async def _record(session: AsyncSession, call: _Charge) -> StarsPaid:
         await session.commit()
         credits = await _credited(session, call.charge_id)
         return StarsPaid(
-            "duplicate", existing.order_id, credits, await ledger.balance_of(session, call.user_id)
+            "duplicate", existing.order_id, credits, await _balance_or_zero(session, call.user_id)
         )
     matched = (
         invoice is not None
@@ -247,7 +273,7 @@ async def _record(session: AsyncSession, call: _Charge) -> StarsPaid:
         )  # fmt: skip
         await session.commit()
         log.warning("Stars charge %s could not be matched to an order", call.charge_id)
-        return StarsPaid("unmatched", None, 0, await ledger.balance_of(session, call.user_id))
+        return StarsPaid("unmatched", None, 0, await _balance_or_zero(session, call.user_id))
     repeat_of = None
     if not orders.can_complete_reserved_payment(order):  # paid or refunded: a new payment
         repeat_of = order.id
@@ -307,6 +333,14 @@ async def _store_payment(
         )
     )  # fmt: skip
     await session.flush()
+
+
+async def _balance_or_zero(session: AsyncSession, user_id: int) -> int:
+    """The payer's balance; 0 for a payer we have never seen (a reconciled charge)."""
+    try:
+        return await ledger.balance_of(session, user_id)
+    except NotFoundError:
+        return 0
 
 
 async def _credited(session: AsyncSession, charge_id: str) -> int:

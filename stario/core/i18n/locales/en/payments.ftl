@@ -29,3 +29,29 @@ payments-admin-already = ℹ️ Charge { $charge } was already refunded: nothing
 payments-admin-refused = ⛔ Refund refused: the fan already spent the credits (balance { $balance }, { $needed } to take back). Nothing was refunded.
 payments-admin-not-found = ⛔ No Stars payment with charge id { $charge }.
 payments-admin-failed = ⛔ Telegram refused the refund ({ $error }). Nothing changed.
+
+## /paysupport: the fan's recent orders (stario.handlers.info)
+
+paysupport-orders-title = 🧾 Your last orders (times in UTC):
+paysupport-order-line = • #{ $number } · { $date } · { $credits } credits · { $provider } · { $amount } · { $status }
+paysupport-amount-stars = { $amount } Stars
+paysupport-amount-uzs = { $amount } UZS
+paysupport-provider-stars = Telegram Stars
+paysupport-provider-payme = Payme
+paysupport-provider-click = Click
+paysupport-status-pending = ⏳ awaiting payment
+paysupport-status-paid = ✅ paid
+paysupport-status-cancelled = ✖️ cancelled
+paysupport-status-expired = ⌛ expired
+paysupport-status-refunded = ↩️ refunded
+
+## Mini App API errors (stario.webapp.miniapp)
+
+miniapp-error-unauthorized = Please open Stario from Telegram again: we couldn't confirm who you are.
+miniapp-error-expired = This session has expired. Please close and reopen the Mini App.
+miniapp-error-bad-request = Something is wrong with this request. Please reopen the Mini App and try again.
+miniapp-error-package = This package is no longer on sale. Please pick another one.
+miniapp-error-provider = This payment method is not available right now. Please choose another one.
+miniapp-error-banned = Your account can't make purchases.
+miniapp-error-unknown-user = Please start the bot first: send /start to Stario in Telegram.
+miniapp-error-telegram = Telegram couldn't create the invoice. Please try again in a minute.

@@ -29,3 +29,29 @@ payments-admin-already = ℹ️ Платёж { $charge } уже был возв�
 payments-admin-refused = ⛔ Возврат отклонён: фанат уже потратил кредиты (баланс { $balance }, нужно списать { $needed }). Ничего не возвращено.
 payments-admin-not-found = ⛔ Нет платежа Stars с charge id { $charge }.
 payments-admin-failed = ⛔ Telegram отклонил возврат ({ $error }). Ничего не изменилось.
+
+## /paysupport: the fan's recent orders (stario.handlers.info)
+
+paysupport-orders-title = 🧾 Ваши последние заказы (время UTC):
+paysupport-order-line = • №{ $number } · { $date } · кредитов: { $credits } · { $provider } · { $amount } · { $status }
+paysupport-amount-stars = { $amount } Stars
+paysupport-amount-uzs = { $amount } сум
+paysupport-provider-stars = Telegram Stars
+paysupport-provider-payme = Payme
+paysupport-provider-click = Click
+paysupport-status-pending = ⏳ ждёт оплаты
+paysupport-status-paid = ✅ оплачен
+paysupport-status-cancelled = ✖️ отменён
+paysupport-status-expired = ⌛ истёк
+paysupport-status-refunded = ↩️ возвращён
+
+## Mini App API errors (stario.webapp.miniapp)
+
+miniapp-error-unauthorized = Откройте Stario из Telegram ещё раз: не удалось подтвердить, кто вы.
+miniapp-error-expired = Сессия устарела. Закройте и снова откройте мини-приложение.
+miniapp-error-bad-request = С этим запросом что-то не так. Откройте мини-приложение заново и попробуйте ещё раз.
+miniapp-error-package = Этот пакет больше не продаётся. Выберите другой.
+miniapp-error-provider = Этот способ оплаты сейчас недоступен. Выберите другой.
+miniapp-error-banned = Вашему аккаунту покупки недоступны.
+miniapp-error-unknown-user = Сначала запустите бота: отправьте /start боту Stario в Telegram.
+miniapp-error-telegram = Telegram не смог создать счёт. Попробуйте через минуту.

@@ -29,3 +29,29 @@ payments-admin-already = ℹ️ { $charge } toʻlovi avval qaytarilgan: hech nar
 payments-admin-refused = ⛔ Qaytarish rad etildi: muxlis kreditlarni sarflab boʻlgan (balans { $balance }, yechish kerak: { $needed }). Hech narsa qaytarilmadi.
 payments-admin-not-found = ⛔ { $charge } charge id bilan Stars toʻlovi yoʻq.
 payments-admin-failed = ⛔ Telegram qaytarishni rad etdi ({ $error }). Hech narsa oʻzgarmadi.
+
+## /paysupport: the fan's recent orders (stario.handlers.info)
+
+paysupport-orders-title = 🧾 Soʻnggi buyurtmalaringiz (vaqt UTC boʻyicha):
+paysupport-order-line = • №{ $number } · { $date } · { $credits } kredit · { $provider } · { $amount } · { $status }
+paysupport-amount-stars = { $amount } Stars
+paysupport-amount-uzs = { $amount } soʻm
+paysupport-provider-stars = Telegram Stars
+paysupport-provider-payme = Payme
+paysupport-provider-click = Click
+paysupport-status-pending = ⏳ toʻlov kutilmoqda
+paysupport-status-paid = ✅ toʻlangan
+paysupport-status-cancelled = ✖️ bekor qilingan
+paysupport-status-expired = ⌛ muddati oʻtgan
+paysupport-status-refunded = ↩️ qaytarilgan
+
+## Mini App API errors (stario.webapp.miniapp)
+
+miniapp-error-unauthorized = Stario’ni Telegram’dan qaytadan oching: kimligingizni tasdiqlab boʻlmadi.
+miniapp-error-expired = Seans eskirgan. Mini ilovani yopib, qayta oching.
+miniapp-error-bad-request = Bu soʻrovda xatolik bor. Mini ilovani qayta ochib, yana urinib koʻring.
+miniapp-error-package = Bu paket endi sotilmaydi. Boshqasini tanlang.
+miniapp-error-provider = Bu toʻlov usuli hozir mavjud emas. Boshqasini tanlang.
+miniapp-error-banned = Hisobingiz xarid qila olmaydi.
+miniapp-error-unknown-user = Avval botni ishga tushiring: Telegram’da Stario’ga /start yuboring.
+miniapp-error-telegram = Telegram hisobni yarata olmadi. Bir daqiqadan soʻng qayta urinib koʻring.
