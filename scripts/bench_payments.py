@@ -10,11 +10,17 @@ the sum of its postings. It also prints where the CPU went during the run (this 
 the cores, so the figures only mean something next to that split.
 
     python scripts/bench_payments.py [--orders 3000] [--clients 32] [--users 500]
-        [--db-pool-size N]
+        [--rate REQUESTS_PER_S] [--db-pool-size N]
         [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/stario_bench_pay]
 
 The database named in the URL is created if missing, and emptied and migrated on every run.
 Targets: ≥ 500 requests/s, p99 ≤ 50 ms.
+
+Without `--rate` the clients send as fast as the server answers (saturated: the throughput
+ceiling, where latency is mostly time waiting in line behind the 31 other clients). With
+`--rate R` the same 32 clients together start requests on a fixed schedule of R per second, and
+each latency counts from the request's scheduled start, so a server falling behind shows in the
+figures rather than slowing the load (no coordinated omission).
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ from tests.conftest import ensure_database, reset_schema
 PAYME_KEY = "bench-payme-key-0123456789abcdefghij"
 CREDITS = 5
 PRICE_UZS = 15_000
+# Sequences played before measuring: the server's first requests open its database connections
+# and load code paths; the figures are for a server that has been up a moment.
+WARM_UP = 200
 
 
 async def prepare(url: str, orders: int, users: int) -> list[int]:
@@ -131,24 +140,38 @@ async def wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
             await asyncio.sleep(0.2)
 
 
-async def run(base: str, order_ids: list[int], clients: int) -> tuple[list[float], float, int]:
+async def run(
+    base: str, order_ids: list[int], clients: int, rate: float | None = None
+) -> tuple[list[float], float, int]:
     """Latencies of every request, the elapsed seconds, and how many answers were errors."""
     auth = "Basic " + base64.b64encode(f"Paycom:{PAYME_KEY}".encode()).decode()
     headers = {"Authorization": auth}
     latencies: list[float] = []
     errors = 0
     queue = list(reversed(order_ids))
+    slots = 0
+    started = 0.0
     connector = aiohttp.TCPConnector(limit=clients)
 
     async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
 
+        async def scheduled_start() -> float:
+            """Now, or with --rate: wait for this request's slot in the schedule."""
+            nonlocal slots
+            if rate is None:
+                return time.perf_counter()
+            slot = started + slots / rate
+            slots += 1
+            await asyncio.sleep(max(0.0, slot - time.perf_counter()))
+            return slot
+
         async def call(method: str, params: dict[str, Any], request_id: int) -> None:
             nonlocal errors
             body = {"method": method, "params": params, "id": request_id}
-            started = time.perf_counter()
+            begun = await scheduled_start()
             async with http.post(f"{base}/payments/payme", json=body) as response:
                 answer = await response.json()
-            latencies.append(time.perf_counter() - started)
+            latencies.append(time.perf_counter() - begun)
             if response.status != 200 or "result" not in answer:
                 errors += 1
 
@@ -248,13 +271,14 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=3_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--rate", type=float, help="paced: requests/s started on a schedule")
     parser.add_argument("--db-pool-size", type=int, help="DB_POOL_SIZE of `stario web`")
     parser.add_argument(
         "--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/stario_bench_pay"
     )
     args = parser.parse_args()
-    if args.orders < 1 or args.clients < 1 or args.users < 1:
-        parser.error("--orders, --clients and --users must be positive")
+    if args.orders <= WARM_UP or args.clients < 1 or args.users < 1 or (args.rate or 1) <= 0:
+        parser.error(f"--orders must exceed {WARM_UP}; --clients, --users, --rate be positive")
 
     order_ids = asyncio.run(prepare(args.database_url, args.orders, args.users))
     port = free_port()
@@ -263,9 +287,12 @@ def main() -> int:
         process = start_web(args.database_url, port, Path(workdir), args.db_pool_size)
         try:
             asyncio.run(wait_until_up(base, process))
+            asyncio.run(run(base, order_ids[:WARM_UP], args.clients))  # not measured
             before = cpu_seconds([os.getpid()]), cpu_seconds([process.pid])
             pg_before = {pid: cpu_seconds([pid]) for pid in postgres_pids()}
-            latencies, elapsed, errors = asyncio.run(run(base, order_ids, args.clients))
+            latencies, elapsed, errors = asyncio.run(
+                run(base, order_ids[WARM_UP:], args.clients, args.rate)
+            )
             cpu = {
                 "bench client": cpu_seconds([os.getpid()]) - before[0],
                 "stario web": cpu_seconds([process.pid]) - before[1],
@@ -284,8 +311,10 @@ def main() -> int:
 
     latencies.sort()
     print(
-        f"Payme requests: {len(latencies)} ({args.orders} Check → Create → Perform sequences) "
-        f"by {args.clients} clients over HTTP"
+        f"Payme requests: {len(latencies)} ({args.orders - WARM_UP} Check → Create → Perform "
+        f"sequences, after {WARM_UP} to warm up) "
+        f"by {args.clients} clients over HTTP, "
+        + (f"paced at {args.rate:g} requests/s" if args.rate else "saturated")
     )
     print(f"throughput: {len(latencies) / elapsed:,.0f} requests/s")
     print(f"latency median: {statistics.median(latencies) * 1000:.1f} ms")
