@@ -3,8 +3,9 @@
 
 FSM state lives in Redis (REDIS_URL) so any process can continue a fan's conversation; without
 Redis (`stario dev`) it stays in memory. The handler data every handler can ask for:
-`runtime`, `settings`, `translator` (from here), `session`, `signup`, `user`, `lang`, `t` (from
-the middlewares, see `stario.bot.middlewares`), plus aiogram's `bot`, `state`, `event_update`.
+`runtime`, `settings`, `translator` (from here), `state`, `raw_state`, `session`, `signup`,
+`user`, `lang`, `t` (from the middlewares, see `stario.bot.middlewares`), plus aiogram's `bot`,
+`event_update`.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 
 from stario.bot.broadcaster import RATE as BROADCAST_RATE
 from stario.bot.broadcaster import Broadcaster
+from stario.bot.fsm import FSMPrefetchMiddleware
 from stario.bot.middlewares import (
     GuardMiddleware,
     SessionMiddleware,
@@ -44,6 +47,10 @@ log = logging.getLogger(__name__)
 RATE_LIMIT = 20  # updates per fan...
 RATE_WINDOW_S = 10  # ...per this many seconds
 USER_CACHE_TTL_S = 60  # a fan's cached profile; see stario.bot.middlewares.UserCache
+# Updates handled at once by one process: polling takes no more (webhook mode: Telegram opens
+# at most 40 connections, see stario.webapp.telegram). Each uses one Redis connection at a time.
+UPDATES_IN_FLIGHT = 64
+REDIS_CONNECTIONS = 2 * UPDATES_IN_FLIGHT  # and the broadcaster's, with room to spare
 # The commands fans see in the chat menu, each described by the `cmd-<name>` Fluent key.
 FAN_COMMANDS = (
     "start", "menu", "balance", "lang", "help", "paysupport", "terms", "privacy", "cancel",
@@ -66,23 +73,28 @@ def create_dispatcher(
     `broadcast_rate` caps the broadcast sender's messages a second (`broadcaster` in the data;
     it resumes unfinished broadcasts at startup)."""
     _keep_response_models()
+    # aiogram logs every update at INFO ("Update id=... is handled"): at hundreds a second that
+    # is noise (the web app's /metrics counts them); its warnings and errors still show.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     settings = runtime.settings
     translator = Translator(settings.default_language)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = _redis(settings.redis_url) if settings.redis_url else None
     cache = (
         UserCache(redis, prefix=redis_prefix, ttl_s=user_cache_ttl_s)
         if redis is not None and user_cache_ttl_s > 0
         else None
     )
-    storage = fsm_storage or _fsm_storage(settings.redis_url, redis_prefix)
+    storage = fsm_storage or _fsm_storage(redis, redis_prefix)
     broadcaster = Broadcaster(runtime.sessions, translator, rate=broadcast_rate)
     dp = Dispatcher(
         storage=storage,
+        disable_fsm=True,  # FSMPrefetchMiddleware below takes the place of aiogram's
         runtime=runtime,
         settings=settings,
         translator=translator,
         broadcaster=broadcaster,
     )
+    fsm = FSMPrefetchMiddleware(dp.fsm)
     dp.update.outer_middleware(
         GuardMiddleware(
             redis,
@@ -92,8 +104,10 @@ def create_dispatcher(
             sessions=runtime.sessions,
             translator=translator,
             cache=cache,
+            fsm=fsm,
         )
     )
+    dp.update.outer_middleware(fsm)
     dp.update.outer_middleware(SessionMiddleware(runtime.sessions))
     dp.update.outer_middleware(UserMiddleware(translator, settings, cache))
     router = build_router()
@@ -137,7 +151,12 @@ async def run_polling(
         except TelegramAPIError as error:
             log.warning("could not delete the webhook: %s", error)
         polling = asyncio.create_task(
-            dp.start_polling(bot, handle_signals=stop is None, close_bot_session=False)
+            dp.start_polling(
+                bot,
+                handle_signals=stop is None,
+                close_bot_session=False,
+                tasks_concurrency_limit=UPDATES_IN_FLIGHT,
+            )
         )
         if stop is None:
             await polling
@@ -177,12 +196,13 @@ def _keep_response_models() -> tuple[object, ...]:
 
 def _resolve_magic_filters_inline(router: Router) -> None:
     """aiogram runs a filter that is not a coroutine function in a worker thread (one thread
-    hop per filter per update); magic filters (`F.chat.type == ...`, `F.text`) are pure
-    attribute look-ups, so they run inline instead."""
+    hop per filter per update); magic filters (`F.chat.type == ...`, `F.text`) and states
+    used as filters are pure look-ups and comparisons, so they run inline instead."""
     for observer in router.observers.values():
         for holder in (observer._handler, *observer.handlers):
             for filter_object in holder.filters or ():
-                if filter_object.magic is not None and not filter_object.awaitable:
+                pure = filter_object.magic is not None or isinstance(filter_object.callback, State)
+                if pure and not filter_object.awaitable:
                     filter_object.callback = _inline(filter_object.callback)
                     filter_object.awaitable = True
     for child in router.sub_routers:
@@ -196,11 +216,15 @@ def _inline(resolve: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return resolved
 
 
-def _fsm_storage(redis_url: str | None, prefix: str) -> BaseStorage:
-    if redis_url:
-        return RedisStorage.from_url(
-            redis_url, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:fsm")
-        )
+def _redis(url: str) -> Redis:
+    """One client for the guard, the fans' cache and the FSM, its pool sized above the updates
+    a process handles at once (redis-py's default of 100 failed updates in a backlog)."""
+    return Redis(connection_pool=ConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS))
+
+
+def _fsm_storage(redis: Redis | None, prefix: str) -> BaseStorage:
+    if redis is not None:
+        return RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:fsm"))
     return MemoryStorage()
 
 

@@ -1,22 +1,27 @@
 """Outer middlewares on `dp.update`, in the order the factory registers them:
 
-1. `GuardMiddleware`, one Redis round trip per update (a small Lua script) for three things:
+1. `GuardMiddleware`, one Redis round trip per update (a small Lua script) for four things:
    - an update id seen before is dropped (SET NX with a TTL, shared by every polling or
      webhook process; a bounded in-memory set without Redis);
    - at most `limit` updates per fan per fixed `window_s` window: the first update over the
      limit gets one polite "slow down", the rest are dropped. Payments (pre-checkout queries,
      successful and refunded payments) are never limited. No Redis, no limit;
-   - the fan's cached `UserView` is fetched for `UserMiddleware` (see `UserCache`).
-2. `SessionMiddleware`: one AsyncSession per update, `session` in the handler data (DESIGN §2).
+   - the fan's cached `UserView` is fetched for `UserMiddleware` (see `UserCache`);
+   - the fan's FSM state and data are fetched for `FSMPrefetchMiddleware`.
+2. `FSMPrefetchMiddleware` (in place of aiogram's FSM middleware): `state` and `raw_state` in
+   the data, from what the guard fetched. The `state` context keeps what it read or wrote for
+   the rest of the update, so handlers asking for the state or data again cost no round trip.
+3. `SessionMiddleware`: one AsyncSession per update, `session` in the handler data (DESIGN §2).
    The session is lazy: an update that never touches the database never takes a connection.
-3. `UserMiddleware`: the fan's `UserView` from the cache, or else registers or refreshes the
+4. `UserMiddleware`: the fan's `UserView` from the cache, or else registers or refreshes the
    fan (`users.register`, always on /start, whose payload matters only there) and caches the
    view; then puts `signup`, `user`, `lang` and `t` into the data. A banned fan gets one
    "banned" reply per update and nothing else, except a successful or refunded payment, which
    is always recorded (the Stars were taken or returned already).
 
 Redis trouble never stops the bot: the guard lets the update through (the duplicate check falls
-back to its in-memory set, the cache to `users.register`) and logs a warning.
+back to its in-memory set, the cache to `users.register`, the FSM to its own reads) and logs a
+warning.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from stario.bot.fsm import PREFETCHED, FSMPrefetchMiddleware
 from stario.core.i18n import Translator
 from stario.core.services import users
 from stario.core.settings import LANGUAGES, Settings
@@ -44,11 +50,12 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-# KEYS: the update id's key, the fan's rate counter ("" for none), the fan's cached view ("" for
-# none); ARGV: the update id's TTL, the rate window's TTL. Returns {first time?, count, view}.
+# KEYS: the update id's key, the fan's rate counter, the fan's cached view, the fan's FSM state
+# and data ("" for none); ARGV: the update id's TTL, the rate window's TTL.
+# Returns {first time?, count, view, state, data}.
 _GUARD_SCRIPT = """
 if not redis.call('SET', KEYS[1], 1, 'EX', ARGV[1], 'NX') then
-  return {0, 0, false}
+  return {0, 0, false, false, false}
 end
 local count = 0
 if KEYS[2] ~= '' then
@@ -59,7 +66,12 @@ local view = false
 if KEYS[3] ~= '' then
   view = redis.call('GET', KEYS[3])
 end
-return {1, count, view}
+local state, data = false, false
+if KEYS[4] ~= '' then
+  state = redis.call('GET', KEYS[4])
+  data = redis.call('GET', KEYS[5])
+end
+return {1, count, view, state, data}
 """
 _CACHED_VIEW = "stario_cached_user"  # the handler data key the guard leaves the view under
 
@@ -119,6 +131,7 @@ class GuardMiddleware(BaseMiddleware):
         sessions: async_sessionmaker[AsyncSession],
         translator: Translator,
         cache: UserCache | None = None,
+        fsm: FSMPrefetchMiddleware | None = None,
         ttl_s: int = 3600,
         remember: int = 10_000,
     ) -> None:
@@ -129,6 +142,7 @@ class GuardMiddleware(BaseMiddleware):
         self.sessions = sessions
         self.translator = translator
         self.cache = cache
+        self.fsm = fsm
         self.ttl_s = ttl_s
         self.remember = remember
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
@@ -145,16 +159,20 @@ class GuardMiddleware(BaseMiddleware):
         if self._script is None:
             first = self._first_time_here((bot.id, event.update_id))
         else:
+            fsm_keys = self.fsm.redis_keys(bot, data) if self.fsm is not None else None
             keys = [
                 f"{self.prefix}:update:{bot.id}:{event.update_id}",
                 f"{self.prefix}:rate:{user.id}:{int(time.time()) // self.window_s}"
                 if limited and user is not None
                 else "",
                 self.cache.key(user.id) if self.cache is not None and cached and user else "",
+                *(fsm_keys or ("", "")),
             ]
             try:
                 reply = await self._script(keys=keys, args=[self.ttl_s, self.window_s + 1])
                 first, count, raw = bool(reply[0]), int(reply[1]), reply[2]
+                if fsm_keys is not None and self.fsm is not None:
+                    data[PREFETCHED] = self.fsm.decode(reply[3], reply[4])
             except RedisError as error:
                 log.warning("update guard without Redis (%s)", error)
                 first = self._first_time_here((bot.id, event.update_id))

@@ -1,6 +1,7 @@
 """Admin and operator commands (private chat). The role is read from the database on every
 command (`Staff` filter); anyone else falls through to the fallback and gets exactly the
-"unknown command" hint. Operators: /admin /stats /user /jobs /retry /refund_job; admins: all.
+"unknown command" hint. Operators: /admin /stats /user /jobs /retry /refund_job /artist
+/templates; admins: all (artist cards and templates: `stario.handlers.admin_artists`).
 
 Bad arguments raise ValidationFailed (here or in the core use case); `UsageReply` turns it into
 the command's localised usage line, and nothing has changed.
@@ -20,9 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.errors import ValidationFailed
 from stario.core.runtime import Runtime
-from stario.core.services import admin, artists_admin
+from stario.core.services import admin, artists_admin, face_gallery_store
 from stario.core.services.users import UserView
 from stario.handlers import admin_views as views
+from stario.handlers.admin_artists import (
+    artist_edit,
+    artist_show,
+    template_del,
+    template_set,
+    templates_list,
+)
 from stario.handlers.common import Texts
 from stario.models import JobStatus, Role, VerificationStatus
 
@@ -164,6 +172,12 @@ async def artist_photo(message: Message, command: CommandObject, bot: Bot,
     saved = await artists_admin.set_photo(
         session, runtime.storage, user.id, slug, data.getvalue(), provenance
     )
+    # The Face Quiz gallery vector is computed on the `face` queue; the worker reports back.
+    photo = await face_gallery_store.photo_by_key(session, saved.storage_key)
+    try:
+        await face_gallery_store.enqueue_index(runtime.queue, photo.id, message.chat.id)
+    except Exception as error:  # the photo is saved; `stario face-index` catches up later
+        log.warning("could not queue the gallery vector of photo %s: %s", photo.id, error)
     await message.answer(t("admin-photo-saved", slug=slug, width=saved.width,
                            height=saved.height))  # fmt: skip
 
@@ -193,7 +207,9 @@ def build_router() -> Router:
         (("ban", "unban"), ban, admins), (("artist_add",), artist_add, admins),
         (("artist_verify", "artist_suspend"), artist_status, admins),
         (("artist_photo",), artist_photo, admins), (("restrict",), restrict, admins),
-        (("consent",), consent, admins),
+        (("consent",), consent, admins), (("artist",), artist_show, staff),
+        (("artist_edit",), artist_edit, admins), (("templates",), templates_list, staff),
+        (("template_set",), template_set, admins), (("template_del",), template_del, admins),
     ):  # fmt: skip
         router.message.register(handler, Command(*names), who)
     return router

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiogram.types import Message
 
 from stario.core.services.admin import JobLine, Stats, UserSummary
-from stario.core.services.artists_admin import ArtistState, BadPhotoError
+from stario.core.services.artists_admin import ArtistDetails, ArtistState, BadPhotoError
+from stario.core.services.templates import TemplateLine
 from stario.handlers.common import Texts
 from stario.models import JobStatus
 
@@ -63,6 +64,35 @@ def artist(t: Texts, state: ArtistState) -> str:
     if state.problem is not None:
         text += "\n" + t("admin-artist-not-orderable", problem=state.problem)
     return text
+
+
+def artist_details(t: Texts, found: ArtistDetails) -> str:
+    empty = t("admin-empty")
+    text = t(
+        "admin-artist-card",
+        slug=found.slug, status=found.status.value, category=found.category,
+        name_uz=found.names["uz"] or empty, name_ru=found.names["ru"] or empty,
+        name_en=found.names["en"] or empty, bio_uz=found.bios["uz"] or empty,
+        bio_ru=found.bios["ru"] or empty, bio_en=found.bios["en"] or empty,
+        price_greeting=found.price_greeting, price_poster=found.price_poster,
+        quiz=t("admin-yes") if found.quiz_enabled else t("admin-no"),
+        active=t("admin-yes") if found.is_active else t("admin-no"),
+    )  # fmt: skip
+    if found.problem is not None:
+        text += "\n" + t("admin-artist-not-orderable", problem=found.problem)
+    return text
+
+
+def templates(t: Texts, slug: str, lines: list[TemplateLine]) -> str:
+    if not lines:
+        return t("admin-templates-none", slug=slug)
+    return "\n".join([t("admin-templates", slug=slug), *(_template(t, line) for line in lines)])
+
+
+def _template(t: Texts, line: TemplateLine) -> str:
+    key = "admin-template-line" if line.own else "admin-template-line-shared"
+    return t(key, product=line.product.value, occasion=line.occasion, lang=line.language,
+             title=line.title)  # fmt: skip
 
 
 def pairs(values: dict[str, str]) -> str:

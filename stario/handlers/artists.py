@@ -173,6 +173,9 @@ async def send_artist_card(
         lines.append(t(f"artist-price-{product.value}", price=price))
         rows.append([_button(t(f"btn-order-{product.value}", price=price),
                              OrderCb(product=product.value, artist_id=artist.id))])  # fmt: skip
+    # The quiz itself checks that it is open with the artist (stario.handlers.quiz).
+    quiz = OrderCb(product=Product.FACE_QUIZ.value, artist_id=artist.id)
+    rows.append([_button(t("btn-quiz-artist"), quiz)])
     rows.append([_button(t("btn-back"), CatalogCb(category=artist.category))])
     rows.append([_button(t("btn-menu"), MenuCb(item="home"))])
     keyboard = InlineKeyboardMarkup(inline_keyboard=rows)

@@ -11,6 +11,7 @@ import logging
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
@@ -21,6 +22,7 @@ from aiogram.types import (
 )
 
 from stario.core.i18n import Translator
+from stario.core.services.users import SignUp
 from stario.core.settings import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,18 @@ def language_keyboard(t: Texts, selected: str) -> InlineKeyboardMarkup:
         label = t("lang-option-selected", name=name) if code == selected else name
         rows.append([InlineKeyboardButton(text=label, callback_data=LangCb(code=code).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def ask_language(
+    message: Message, state: FSMContext, t: Texts, signup: SignUp, payload: str | None
+) -> None:
+    """Onboarding: pick the language first; the welcome follows the choice. (Here, not in
+    stario.handlers.start, because the fallback starts onboarding too.)"""
+    await state.set_state(Onboarding.language)
+    await state.set_data({"granted": signup.free_credits_granted, "payload": payload})
+    await message.answer(
+        t("lang-choose-first"), reply_markup=language_keyboard(t, signup.user.language)
+    )
 
 
 def chat_of(callback: CallbackQuery) -> int:

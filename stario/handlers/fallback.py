@@ -16,19 +16,25 @@ from aiogram.types import Update as TelegramUpdate
 from stario.core.errors import ModerationRefusedError, StarioError
 from stario.core.i18n import Translator
 from stario.core.services.users import SignUp, pick_language
-from stario.handlers.common import Onboarding, Texts, language_keyboard, menu_button, tell
-from stario.handlers.start import ask_language
+from stario.handlers.common import (
+    Onboarding,
+    Texts,
+    ask_language,
+    language_keyboard,
+    menu_button,
+    tell,
+)
 
 log = logging.getLogger(__name__)
 
 
 async def unexpected_message(
-    message: Message, state: FSMContext, signup: SignUp, t: Texts
+    message: Message, state: FSMContext, raw_state: str | None, signup: SignUp, t: Texts
 ) -> None:
     if signup.is_new:  # a first contact that is not /start still starts with the language
         await ask_language(message, state, t, signup, None)
         return
-    if await state.get_state() == Onboarding.language:
+    if raw_state == Onboarding.language.state:
         await message.answer(
             t("lang-choose-first"), reply_markup=language_keyboard(t, signup.user.language)
         )

@@ -1,8 +1,8 @@
 """The main menu, Balance, /menu, /balance and /cancel.
 
-The Face Quiz button, not built yet, answers with a short "coming soon" toast instead of
+An item not built yet (COMING_SOON) answers with a short "coming soon" toast instead of
 pretending; the other items are handled by their own routers (artists, greeting, poster,
-history).
+quiz, history).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stario.core.services import ledger
+from stario.core.services import history, ledger
 from stario.core.services.users import UserView
 from stario.handlers.common import HOME, MenuCb, Texts, main_menu, menu_button, show
 from stario.handlers.payments import buy_button
 
-COMING_SOON = frozenset({"quiz"})
+COMING_SOON: frozenset[str] = frozenset()
 RECENT_POSTINGS = 5
 # Dates in the fans' time zone (Uzbekistan keeps UTC+5 all year).
 FANS_TZ = timezone(timedelta(hours=5))
@@ -71,9 +71,9 @@ def balance_keyboard(t: Texts) -> InlineKeyboardMarkup:
 
 
 async def balance_text(session: AsyncSession, user: UserView, t: Texts) -> str:
-    balance = await ledger.balance_of(session, user.id)
-    postings = await ledger.recent_postings(session, user.id, limit=RECENT_POSTINGS)
-    lines = [t("balance-title", balance=balance), ""]
+    found = await history.statement(session, user.id, last=RECENT_POSTINGS)
+    postings = found.postings
+    lines = [t("balance-title", balance=found.balance), ""]
     if postings:
         lines.append(t("balance-recent"))
         lines.extend(

@@ -1,7 +1,9 @@
 """The poster form: artist → style (classic, neon, minimal) → 1 to 3 lines → preview → confirm.
 
-Every line passes moderation before the preview; confirm is shared with the greeting form
-(`stario.handlers.ordering`).
+The styles offered are the artist's poster templates in the fan's language (their own, else
+the shared ones; a template's occasion is its style, its title the button, its body example
+lines), or the three built-in styles when there are none. Every line passes moderation before
+the preview; confirm is shared with the greeting form (`stario.handlers.ordering`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.errors import ModerationRefusedError
-from stario.core.services import browse, ledger, moderation
+from stario.core.services import browse, ledger, moderation, templates
 from stario.core.services.generation import POSTER_TEMPLATES
 from stario.core.services.users import UserView
 from stario.handlers.artists import show_page
@@ -58,24 +60,48 @@ async def start_draft(
         return
     await state.set_state(PosterForm.style)
     await state.set_data(new_draft(card, Product.POSTER, t))
-    rows = [[InlineKeyboardButton(text=t(f"poster-style-{style}"), callback_data=DraftCb(
-        action="style", value=style).pack())] for style in POSTER_TEMPLATES]  # fmt: skip
+    offered = await _styles(session, t, card.artist.id)
+    rows = [[InlineKeyboardButton(text=title, callback_data=DraftCb(
+        action="style", value=style).pack())] for style, title in offered.items()]  # fmt: skip
     rows.append([cancel_button(t)])
-    styles = "\n".join(t(f"poster-style-{style}-desc") for style in POSTER_TEMPLATES)
+    styles = "\n".join(t(f"poster-style-{style}-desc") for style in offered)
     text = t("poster-style", artist=card.artist.name_in(t.language), styles=styles)
     await show(callback, bot, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
+async def _styles(session: AsyncSession, t: Texts, artist_id: int) -> dict[str, str]:
+    """Style → button title: the artist's poster templates, else the built-in styles."""
+    offered = await templates.list_templates(session, Product.POSTER, t.language, artist_id)
+    titles = {view.occasion: view.title for view in offered if view.occasion in POSTER_TEMPLATES}
+    return titles or {style: t(f"poster-style-{style}") for style in POSTER_TEMPLATES}
+
+
 async def style_chosen(
-    callback: CallbackQuery, callback_data: DraftCb, bot: Bot, state: FSMContext, t: Texts
-) -> None:
+    callback: CallbackQuery, callback_data: DraftCb, bot: Bot, state: FSMContext,
+    session: AsyncSession, user: UserView, t: Texts,
+) -> None:  # fmt: skip
     if callback_data.value not in POSTER_TEMPLATES:
         await callback.answer(t("fallback-button"))
         return
     await callback.answer()
-    await state.update_data(style=callback_data.value)
+    data = await state.get_data()
+    template = await templates.get_template(
+        session, Product.POSTER, t.language, callback_data.value, int(data["artist_id"])
+    )
+    example = (
+        templates.fill(template.body, recipient=t("poster-example-recipient"),
+                       sender=user.first_name)
+        if template is not None else ""
+    )  # fmt: skip
+    style_title = template.title if template else t(f"poster-style-{callback_data.value}")
+    await state.update_data(style=callback_data.value, style_title=style_title, example=example)
     await state.set_state(PosterForm.lines)
-    await show(callback, bot, t("poster-lines", max=MAX_LINE), cancel_keyboard(t))
+    await show(callback, bot, _ask_lines(t, example), cancel_keyboard(t))
+
+
+def _ask_lines(t: Texts, example: str) -> str:
+    ask = t("poster-lines", max=MAX_LINE)
+    return "\n\n".join([ask, t("poster-lines-example", example=example)]) if example else ask
 
 
 async def lines_sent(
@@ -106,7 +132,8 @@ async def preview(
     data = await state.get_data()
     balance = await ledger.balance_of(session, user.id)
     text = t(
-        "poster-preview", artist=str(data["artist"]), style=t(f"poster-style-{data['style']}"),
+        "poster-preview", artist=str(data["artist"]),
+        style=str(data.get("style_title") or t(f"poster-style-{data['style']}")),
         lines="\n".join(data["lines"]), cost=int(data["cost"]), balance=balance,
     )  # fmt: skip
     return {"text": text, "reply_markup": confirm_keyboard(t, data, edit=True)}
@@ -114,8 +141,9 @@ async def preview(
 
 async def edit_pressed(callback: CallbackQuery, bot: Bot, state: FSMContext, t: Texts) -> None:
     await callback.answer()
+    example = str((await state.get_data()).get("example") or "")
     await state.set_state(PosterForm.lines)
-    await show(callback, bot, t("poster-lines", max=MAX_LINE), cancel_keyboard(t))
+    await show(callback, bot, _ask_lines(t, example), cancel_keyboard(t))
 
 
 def build_router() -> Router:

@@ -17,21 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stario.core.errors import ArtistUnavailableError
 from stario.core.runtime import Runtime
-from stario.core.services import browse, catalog, users
+from stario.core.services import browse, users
 from stario.core.services.users import SignUp, UserView
 from stario.core.settings import LANGUAGES
+from stario.handlers import quiz
 from stario.handlers.artists import send_artist_card
 from stario.handlers.common import (
     LangCb,
     Onboarding,
     Texts,
+    ask_language,
     chat_of,
     language_keyboard,
     main_menu,
     menu_button,
     show,
 )
-from stario.models import Product
 
 _DEEP_LINK = re.compile(r"^(artist|quiz)_([a-z0-9][a-z0-9_-]{0,63})$")
 
@@ -51,18 +52,7 @@ async def start(
         return
     await message.answer(t("menu-title"), reply_markup=main_menu(t))
     if command.args:
-        await deep_link(message.bot, message.chat.id, session, runtime, t, command.args)
-
-
-async def ask_language(
-    message: Message, state: FSMContext, t: Texts, signup: SignUp, payload: str | None
-) -> None:
-    """Onboarding: pick the language first; the welcome follows the choice."""
-    await state.set_state(Onboarding.language)
-    await state.update_data(granted=signup.free_credits_granted, payload=payload)
-    await message.answer(
-        t("lang-choose-first"), reply_markup=language_keyboard(t, signup.user.language)
-    )
+        await deep_link(message.bot, message.chat.id, session, runtime, t, command.args, state)
 
 
 async def choose_language(message: Message, user: UserView, t: Texts) -> None:
@@ -94,7 +84,7 @@ async def language_chosen(
     await show(callback, bot, welcome, main_menu(t))
     payload = data.get("payload")
     if isinstance(payload, str) and payload:
-        await deep_link(bot, chat_of(callback), session, runtime, t, payload)
+        await deep_link(bot, chat_of(callback), session, runtime, t, payload, state)
 
 
 async def deep_link(
@@ -104,18 +94,18 @@ async def deep_link(
     runtime: Runtime,
     t: Texts,
     payload: str,
+    state: FSMContext,
 ) -> None:
-    """artist_<slug>: the artist's card with order buttons; quiz_<slug>: the Face Quiz teaser.
-    Other payloads (ref_<id> included) need nothing more than the menu already shown."""
+    """artist_<slug>: the artist's card with order buttons; quiz_<slug>: the Face Quiz with
+    that artist, asking for the selfie. Other payloads (ref_<id> included) need nothing more
+    than the menu already shown."""
     match = _DEEP_LINK.match(payload.strip())
     if match is None or bot is None:
         return
     kind, slug = match.groups()
     try:
         if kind == "quiz":
-            artist = await catalog.orderable_artist(session, slug, Product.FACE_QUIZ)
-            text = t("quiz-deep-link", artist=artist.name_in(t.language))
-            await bot.send_message(chat_id, text, reply_markup=menu_button(t))
+            await quiz.open_deep_link(bot, chat_id, state, session, runtime, t, slug)
         else:
             card = await browse.artist_card_by_slug(session, slug)
             await send_artist_card(bot, chat_id, runtime, t, card)

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 _SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Updates Telegram sends at once (its default, said explicitly): the bound on what one
+# process handles concurrently, which its Redis and database pools are sized for.
+MAX_CONNECTIONS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ async def receive(request: web.Request) -> web.Response:
         log.warning("webhook call with a wrong secret token from %s", request.remote)
         return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
     try:
-        update = Update.model_validate(await request.json(), context={"bot": hook.bot})
+        update = Update.model_validate_json(await request.read(), context={"bot": hook.bot})
     except (ValueError, ValidationError):  # not JSON, or not an Update
         return web.json_response({"ok": False, "error": "not an update"}, status=400)
     try:
@@ -93,6 +96,7 @@ async def _start(app: web.Application) -> None:
             hook.url,
             secret_token=hook.secret,
             allowed_updates=dispatcher.resolve_used_update_types(),
+            max_connections=MAX_CONNECTIONS,
         )
         log.info("Telegram webhook set: updates arrive on %s", WEBHOOK_PATH)
     except TelegramAPIError as error:  # the rest of the web app still serves

@@ -30,7 +30,7 @@ STICKER = {
 }
 
 
-@pytest.mark.parametrize("language", ["uz", "en"])
+@pytest.mark.parametrize("language", ["uz", "ru", "en"])
 async def test_anything_unexpected_gets_a_hint_and_the_menu_button(
     env: BotUnderTest, language: str
 ) -> None:
@@ -193,9 +193,9 @@ async def test_a_failing_button_still_answers_in_the_chat(
     fan = User(id=9008)
     await env.say(fan, "/menu")
 
-    async def broken(session: AsyncSession, user_id: int) -> int:
+    async def broken(session: AsyncSession, user_id: int, *, last: int) -> object:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr("stario.core.services.ledger.balance_of", broken)
+    monkeypatch.setattr("stario.core.services.history.statement", broken)
     apology = await env.press(fan, env.text("ru", "menu-balance"), "sendMessage")
     assert apology.params["text"] == env.text("ru", "error-internal")

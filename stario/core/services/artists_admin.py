@@ -1,8 +1,10 @@
-"""Artist management by admins: add (pending), verify, suspend, the primary photo, restrictions
-and the consent record. Every change writes the audit log in its own transaction.
+"""Artist management by admins: add (pending), edit the card, verify, suspend, the primary
+photo, restrictions and the consent record. Every change writes the audit log in its own
+transaction.
 
-Arguments of `/restrict` and `/consent` are `key=value` pairs; a value runs to the next
-` key=` (so `by=Sevara Management LLC` keeps its spaces) and lists are comma separated.
+Arguments of `/artist_edit`, `/restrict` and `/consent` are `key=value` pairs; a value runs to
+the next ` key=` (so `by=Sevara Management LLC` keeps its spaces) and lists are comma separated.
+Every pair is checked before anything changes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from stario.core.errors import NotFoundError, StarioError, ValidationFailed
 from stario.core.ports.storage import Storage
 from stario.core.services.admin import record
 from stario.core.services.catalog import availability_problem
+from stario.core.settings import LANGUAGES
 from stario.models import (
     Artist,
     ArtistPhoto,
@@ -42,6 +45,14 @@ PHOTO_FORMATS = {
     "WEBP": ("webp", "image/webp"),
 }
 RESTRICT_KEYS = frozenset({"words", "topics", "max_seconds", "products", "approval"})
+# What `/artist_edit` changes: what the artist's card shows fans, and whether fans see it.
+EDIT_KEYS = frozenset({
+    "name", "name_uz", "name_ru", "name_en", "bio_uz", "bio_ru", "bio_en", "category",
+    "price_greeting", "price_poster", "quiz_enabled", "active",
+})  # fmt: skip
+CATEGORIES = ("music", "film", "sport", "comedy", "other")  # each has a localised name
+MAX_BIO = 600  # the card's caption holds the name, bio and prices within Telegram's 1024
+MAX_PRICE = 1000
 CONSENT_KEYS = frozenset({"by", "scope", "days", "ref"})
 PRODUCTS = frozenset(product.value for product in Product)
 _PAIR = re.compile(r"(?:^|\s)([a-z_]+)=(.*?)(?=\s+[a-z_]+=|$)", re.DOTALL)
@@ -64,6 +75,22 @@ class ArtistState:
     slug: str
     status: VerificationStatus
     # Why fans cannot order a greeting from the artist now (None: they can).
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtistDetails:
+    """Everything `/artist_edit` can change, and whether fans can order now."""
+
+    slug: str
+    status: VerificationStatus
+    names: dict[str, str]
+    bios: dict[str, str]
+    category: str
+    price_greeting: int
+    price_poster: int
+    quiz_enabled: bool
+    is_active: bool
     problem: str | None
 
 
@@ -96,9 +123,7 @@ def parse_pairs(text: str, allowed: frozenset[str]) -> dict[str, str]:
 
 
 async def add(session: AsyncSession, actor_id: int, slug: str, name: str) -> ArtistState:
-    slug, name = check_slug(slug), " ".join(name.split())
-    if not 1 <= len(name) <= MAX_NAME:
-        raise ValidationFailed(f"name must be 1..{MAX_NAME} characters")
+    slug, name = check_slug(slug), _name(name)
     if await session.scalar(sa.select(Artist.id).where(Artist.slug == slug)) is not None:
         raise ArtistExistsError(slug)
     artist = Artist(
@@ -134,10 +159,76 @@ async def set_status(
 
 async def state(session: AsyncSession, slug: str, now: datetime | None = None) -> ArtistState:
     artist = await _artist(session, slug)
+    return ArtistState(artist.slug, artist.verification_status, _problem(artist, now))
+
+
+async def details(session: AsyncSession, slug: str, now: datetime | None = None) -> ArtistDetails:
+    artist = await _artist(session, slug)
+    return ArtistDetails(
+        slug=artist.slug,
+        status=artist.verification_status,
+        names={language: str(artist.names.get(language) or "") for language in LANGUAGES},
+        bios={language: str(artist.bios.get(language) or "") for language in LANGUAGES},
+        category=artist.category,
+        price_greeting=artist.price_greeting,
+        price_poster=artist.price_poster,
+        quiz_enabled=artist.quiz_enabled,
+        is_active=artist.is_active,
+        problem=_problem(artist, now),
+    )
+
+
+async def edit(session: AsyncSession, actor_id: int, slug: str, args: str) -> ArtistDetails:
+    """Apply `/artist_edit` pairs (only the keys given change); returns the artist afterwards.
+    `name=` sets the name in every language, `name_uz=`... one; an empty `bio_xx=` clears."""
+    pairs = parse_pairs(args, EDIT_KEYS)
+    checked = {key: _edit_value(key, value) for key, value in pairs.items()}
+    artist = await _artist(session, slug)
+    names, bios = dict(artist.names), dict(artist.bios)
+    for key, value in checked.items():
+        if key == "name":
+            names.update(dict.fromkeys(LANGUAGES, value))
+        elif key.startswith("name_"):
+            names[key.removeprefix("name_")] = value
+        elif key.startswith("bio_"):
+            bios[key.removeprefix("bio_")] = value
+        else:
+            setattr(artist, "is_active" if key == "active" else key, value)
+    artist.names, artist.bios = names, bios  # new dicts: JSON columns see the change
+    record(session, actor_id, "artist.edit", "artist", artist.slug, dict(pairs))
+    await session.commit()
+    return await details(session, artist.slug)
+
+
+def _edit_value(key: str, value: str) -> str | int | bool:
+    if key == "name" or key.startswith("name_"):
+        return _name(value)
+    if key.startswith("bio_"):
+        bio = " ".join(value.split())
+        if len(bio) > MAX_BIO:
+            raise ValidationFailed(f"a bio is at most {MAX_BIO} characters")
+        return bio
+    if key == "category":
+        if value.lower() not in CATEGORIES:
+            raise ValidationFailed(f"category must be one of {CATEGORIES}")
+        return value.lower()
+    if key.startswith("price_"):
+        return _int(value, 1, MAX_PRICE)
+    return _yes_no(value)  # quiz_enabled, active
+
+
+def _name(value: str) -> str:
+    name = " ".join(value.split())
+    if not 1 <= len(name) <= MAX_NAME:
+        raise ValidationFailed(f"name must be 1..{MAX_NAME} characters")
+    return name
+
+
+def _problem(artist: Artist, now: datetime | None) -> str | None:
     problem = availability_problem(artist, Product.GREETING, now or utcnow())
     if problem is None and not artist.photos:
         problem = "no photo"
-    return ArtistState(artist.slug, artist.verification_status, problem)
+    return problem
 
 
 def check_photo(data: bytes) -> tuple[str, int, int]:

@@ -11,15 +11,17 @@ expire.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,6 @@ from stario.core.errors import NotFoundError, ValidationFailed
 from stario.core.services import audit, ledger
 from stario.core.settings import LANGUAGES
 from stario.models import Role, User, utcnow
-from stario.models.db import dialect_insert
 
 _REFERRAL_PAYLOAD = re.compile(r"^ref_(\d{1,20})$")
 
@@ -88,7 +89,11 @@ async def register(
     free_credits: int = 2,
     admin_ids: frozenset[int] = frozenset(),
 ) -> SignUp:
-    """Create the user on first contact (free credits once, referrer once) or refresh them."""
+    """Create the user on first contact (free credits once, referrer once) or refresh them.
+
+    One upsert does both: a known user gets their Telegram names and `last_seen_at` refreshed
+    (and the admin role if listed in ADMIN_IDS); their language (their own choice once set)
+    and referrer are kept."""
     now = utcnow()
     referrer_id = await _existing_referrer(
         session, referrer_from_payload(start_payload, profile.id)
@@ -104,10 +109,10 @@ async def register(
         "created_at": now,
         "updated_at": now,
     }
-    inserted = await session.scalar(
-        dialect_insert(session, User).values(values).on_conflict_do_nothing().returning(User.id)
-    )
-    is_new = inserted is not None
+    row = (await session.execute(_upsert(session), values)).one()
+    # A row made by this very statement carries this call's `now`; an older one its own.
+    is_new = row.created_at == now
+    view = _view_of_row(row)
     granted = 0
     if is_new:
         audit.record(
@@ -119,16 +124,46 @@ async def register(
             details={"referrer_id": referrer_id},
         )
         if free_credits > 0:
-            await ledger.credit(
+            posting = await ledger.credit(
                 session, profile.id, free_credits, f"signup:{profile.id}", "free credits"
             )
             granted = free_credits
-    else:
-        await _refresh_profile(session, profile, now, promote=profile.id in admin_ids)
-
-    user = await session.get_one(User, profile.id, populate_existing=True)
+            view = replace(view, balance=posting.balance_after)
     await session.commit()
-    return SignUp(user=to_view(user), is_new=is_new, free_credits_granted=granted)
+    return SignUp(user=view, is_new=is_new, free_credits_granted=granted)
+
+
+_USERS = cast(sa.Table, User.__table__)
+_VIEW_COLUMNS = ("id", "first_name", "username", "language", "role", "is_banned", "balance",
+                 "referrer_id")  # fmt: skip
+
+
+@functools.cache
+def _upsert_for(dialect: str) -> sa.Insert:
+    """The sign-up upsert, built once per dialect with bound parameters (building it anew
+    each time costs more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = ("id", "first_name", "last_name", "username", "language", "role", "referrer_id",
+               "balance", "last_seen_at", "created_at", "updated_at")  # fmt: skip
+    statement = insert(_USERS).values({name: sa.bindparam(name) for name in columns})
+    excluded = statement.excluded
+    refreshed = ("first_name", "last_name", "username", "last_seen_at", "updated_at")
+    return statement.on_conflict_do_update(
+        index_elements=[_USERS.c.id],
+        set_={
+            **{name: excluded[name] for name in refreshed},
+            # ADMIN_IDS promotes; a role given in the database is never lowered here.
+            "role": sa.case((excluded.role == Role.ADMIN, excluded.role), else_=_USERS.c.role),
+        },
+    ).returning(*(_USERS.c[name] for name in _VIEW_COLUMNS), _USERS.c.created_at)
+
+
+def _upsert(session: AsyncSession) -> sa.Insert:
+    return _upsert_for(session.get_bind().dialect.name)
+
+
+def _view_of_row(row: sa.Row[Any]) -> UserView:
+    return UserView(**{name: getattr(row, name) for name in _VIEW_COLUMNS})
 
 
 async def set_language(session: AsyncSession, user_id: int, language: str) -> UserView:
@@ -182,22 +217,6 @@ async def _existing_referrer(session: AsyncSession, referrer_id: int | None) -> 
         return None
     found = await session.scalar(sa.select(User.id).where(User.id == referrer_id))
     return found
-
-
-async def _refresh_profile(
-    session: AsyncSession, profile: TelegramProfile, now: object, *, promote: bool
-) -> None:
-    # Language is the fan's own choice once set (/lang), so it is not overwritten here;
-    # neither is the referrer.
-    changes: dict[str, object] = {**_names(profile), "last_seen_at": now}
-    if promote:
-        changes["role"] = Role.ADMIN
-    await session.execute(
-        sa.update(User)
-        .where(User.id == profile.id)
-        .values(changes)
-        .execution_options(synchronize_session=False)
-    )
 
 
 # Cached views and their invalidation -----------------------------------------------------------

@@ -14,6 +14,11 @@ admin-menu =
     /artist_photo <slug> · as a reply to a photo
     /restrict <slug> words=a,b topics=x,y max_seconds=20 products=greeting,poster approval=yes|no
     /consent <slug> by=<who> scope=greeting,poster,face_quiz days=365
+    /artist <slug> · an artist's card as stored
+    /artist_edit <slug> name=… name_ru=… bio_en=… category=music price_greeting=5 price_poster=2 quiz_enabled=yes active=yes
+    /templates <slug|*> · the templates the order forms offer
+    /template_set <slug|*> <greeting|poster> <occasion> <uz|ru|en> <title> | <text>
+    /template_del <slug|*> <greeting|poster> <occasion> [uz|ru|en]
     /broadcast [uz|ru|en|all] · a message to every fan
 admin-menu-operator =
     🛠 Operator commands
@@ -22,6 +27,8 @@ admin-menu-operator =
     /jobs · queued, running, failed jobs
     /retry <job> · run or deliver a job again
     /refund_job <job> · end a job and refund it
+    /artist <slug> · an artist's card as stored
+    /templates <slug|*> · the templates the order forms offer
 admin-usage-grant = Usage: /grant <user id or @name> <credits> <reason>
 admin-usage-ban = Usage: /ban <user id or @name>
 admin-usage-unban = Usage: /unban <user id or @name>
@@ -69,3 +76,28 @@ admin-photo-saved = 🖼 New primary photo of { $slug }: { $width }×{ $height }
 admin-photo-bad = ⛔ That isn't a usable photo.
 admin-restricted = ✅ Restrictions of { $slug } set: { $changes }
 admin-consent-saved = ✅ Consent of { $slug } recorded, valid until { $until }.
+
+## Artist cards and templates (stario.handlers.admin_artists)
+
+admin-usage-artist = Usage: /artist <slug>
+admin-usage-artist-edit = Usage: /artist_edit <slug> key=value ... with any of: name (every language), name_uz, name_ru, name_en, bio_uz, bio_ru, bio_en (up to 600 characters; empty clears), category=music|film|sport|comedy|other, price_greeting=1..1000, price_poster=1..1000, quiz_enabled=yes|no, active=yes|no
+admin-usage-templates = Usage: /templates <slug> (or * for the shared templates)
+admin-usage-template-set = Usage: /template_set <slug or *> <greeting|poster> <occasion> <uz|ru|en> <title> | <text>. Occasion: a-z, 0-9, _ (a poster's is its style: classic, neon, minimal); title up to 64 characters; text up to 1000, may use { "{" }recipient{ "}" }, { "{" }sender{ "}" }; a poster's text is 1 to 3 lines.
+admin-usage-template-del = Usage: /template_del <slug or *> <greeting|poster> <occasion> [uz|ru|en]
+admin-empty = —
+admin-artist-card =
+    🎤 { $slug }: { $status } · { $category }
+    Name: uz { $name_uz } · ru { $name_ru } · en { $name_en }
+    Prices: greeting { $price_greeting } · poster { $price_poster } credits
+    Face Quiz: { $quiz } · active: { $active }
+    Bio uz: { $bio_uz }
+    Bio ru: { $bio_ru }
+    Bio en: { $bio_en }
+admin-templates = 📝 Templates of { $slug }:
+admin-templates-none = 📝 { $slug } has no templates: the forms offer a free-form occasion.
+admin-template-line = • { $product } · { $occasion } · { $lang }: { $title }
+admin-template-line-shared = • { $product } · { $occasion } · { $lang }: { $title } (shared)
+admin-template-added = ✅ Template added: { $slug } · { $product } · { $occasion } · { $lang }.
+admin-template-replaced = ✅ Template replaced: { $slug } · { $product } · { $occasion } · { $lang }.
+admin-template-deleted = 🗑 { $slug } · { $occasion }: { $count } template(s) removed.
+admin-template-none = ℹ️ { $slug } has no own template for { $occasion }: nothing changed.

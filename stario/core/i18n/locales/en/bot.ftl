@@ -45,7 +45,6 @@ artist-price-poster = 🖼 Poster: { $price } { $price ->
        *[other] credits
     }
 artist-unavailable = 😔 This artist isn't available right now. Have a look at the menu for more.
-quiz-deep-link = 🎭 Face Quiz with { $artist }: how much do you two look alike? It's free, and it opens very soon.
 
 ## Balance
 

@@ -64,6 +64,10 @@ poster-style-neon-desc = 🌈 Neon: bright glowing colours for a party mood
 poster-style-minimal-desc = ⬜ Minimal: clean, calm and lots of air
 poster-lines = ✍️ Send 1 to 3 short lines for the poster, each on its own line (up to { $max } characters each).
 poster-lines-bad = ✏️ A poster takes 1 to 3 lines, up to { $max } characters each. Please try again.
+poster-lines-example =
+    For example:
+    { $example }
+poster-example-recipient = Malika
 poster-preview =
     🖼 Your poster
     ⭐ Artist: { $artist }

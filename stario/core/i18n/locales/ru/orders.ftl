@@ -65,6 +65,10 @@ poster-style-neon-desc = 🌈 Неон: яркие светящиеся цвет
 poster-style-minimal-desc = ⬜ Минимализм: чисто, спокойно и много воздуха
 poster-lines = ✍️ Отправьте 1–3 короткие строки для постера, каждую с новой строки (до { $max } символов в строке).
 poster-lines-bad = ✏️ На постере 1–3 строки, до { $max } символов в каждой. Попробуйте ещё раз.
+poster-lines-example =
+    Например:
+    { $example }
+poster-example-recipient = Малика
 poster-preview =
     🖼 Ваш постер
     ⭐ Артист: { $artist }

@@ -36,7 +36,6 @@ artist-card = ⭐ { $artist }
 artist-price-greeting = 🎬 Video tabrik: { $price } kredit
 artist-price-poster = 🖼 Poster: { $price } kredit
 artist-unavailable = 😔 Bu artist hozir mavjud emas. Menyuda boshqalari ham bor.
-quiz-deep-link = 🎭 { $artist } bilan oʻxshashlik testi: qanchalik oʻxshashsiz? Bu bepul va juda tez orada ochiladi.
 
 ## Balance
 

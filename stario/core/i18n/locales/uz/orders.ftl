@@ -61,6 +61,10 @@ poster-style-neon-desc = 🌈 Neon: bayram kayfiyati uchun yorqin, nurli ranglar
 poster-style-minimal-desc = ⬜ Minimal: toza, sokin va keng
 poster-lines = ✍️ Poster uchun 1–3 ta qisqa qator yuboring, har birini yangi qatordan (har biri { $max } belgigacha).
 poster-lines-bad = ✏️ Posterga 1–3 ta qator sigʻadi, har biri { $max } belgigacha. Qaytadan urinib koʻring.
+poster-lines-example =
+    Masalan:
+    { $example }
+poster-example-recipient = Malika
 poster-preview =
     🖼 Posteringiz
     ⭐ Artist: { $artist }
