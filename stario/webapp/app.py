@@ -7,7 +7,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from stario.core.runtime import Runtime
-from stario.webapp import click, files, health, miniapp, payme, telegram
+from stario.webapp import click, files, health, miniapp, miniapp_quiz, payme, telegram
 
 
 def create_app(runtime: Runtime, *, dispatcher: Dispatcher | None = None) -> web.Application:
@@ -29,6 +29,7 @@ def create_app(runtime: Runtime, *, dispatcher: Dispatcher | None = None) -> web
     payme.setup(app)  # POST /payments/payme
     click.setup(app)  # POST /payments/click/prepare, /payments/click/complete
     miniapp.setup(app)  # POST /api/orders
+    miniapp_quiz.setup(app)  # POST /api/quiz/selfie, /api/quiz
     if telegram.webhook_mode(runtime.settings):
         if dispatcher is None:
             raise ValueError("webhook mode needs the bot's dispatcher: create_app(dispatcher=...)")

@@ -58,25 +58,28 @@ async def _bot_context(app: web.Application) -> AsyncIterator[None]:
         await bot.session.close()
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, key: str) -> None:
+class Refused(Exception):
+    """An answer other than success: HTTP status, error code, Fluent key, and the key's
+    arguments (`details`, which the JSON answer carries too)."""
+
+    def __init__(self, status: int, code: str, key: str, **details: int) -> None:
         super().__init__(code)
-        self.status, self.code, self.key = status, code, key
+        self.status, self.code, self.key, self.details = status, code, key, details
 
 
 async def create_order(request: web.Request) -> web.Response:
     settings: Settings = request.app[RUNTIME].settings
     language: str = settings.default_language
     try:
-        user = _authorised(request, settings)
+        user = authorised(request)
         if user.language_code in LANGUAGES:
             language = user.language_code
         package, provider = _order_request(await read_body(request, MAX_BODY_BYTES))
         started = await _start(request, user, package, provider, language)
-    except _Refused as refused:
+    except Refused as refused:
         message = request.app[TRANSLATOR].get(language, refused.key)
         return web.json_response(
-            {"error": refused.code, "message": message}, status=refused.status, dumps=_dumps
+            {"error": refused.code, "message": message}, status=refused.status, dumps=dumps
         )
     order = started.order
     return web.json_response(
@@ -95,16 +98,18 @@ async def create_order(request: web.Request) -> web.Response:
             "expires_at": order.expires_at.isoformat(),
         },
         status=201,
-        dumps=_dumps,
+        dumps=dumps,
     )
 
 
-def _authorised(request: web.Request, settings: Settings) -> init_data.WebAppUser:
+def authorised(request: web.Request) -> init_data.WebAppUser:
+    """The fan the request's initData vouches for; Refused (401, or 503 without a bot)."""
+    settings: Settings = request.app[RUNTIME].settings
     header = request.headers.get("Authorization", "")
     if settings.bot_token is None or not settings.bot_token.get_secret_value():
-        raise _Refused(503, "provider", "miniapp-error-provider")
+        raise Refused(503, "provider", "miniapp-error-provider")
     if not header.startswith(AUTH_SCHEME):
-        raise _Refused(401, "unauthorized", "miniapp-error-unauthorized")
+        raise Refused(401, "unauthorized", "miniapp-error-unauthorized")
     try:
         return init_data.validate(
             header.removeprefix(AUTH_SCHEME),
@@ -113,12 +118,12 @@ def _authorised(request: web.Request, settings: Settings) -> init_data.WebAppUse
         )
     except init_data.InitDataError as error:
         if error.reason == "expired":
-            raise _Refused(401, "expired", "miniapp-error-expired") from None
-        raise _Refused(401, "unauthorized", "miniapp-error-unauthorized") from None
+            raise Refused(401, "expired", "miniapp-error-expired") from None
+        raise Refused(401, "unauthorized", "miniapp-error-unauthorized") from None
 
 
 def _order_request(body: bytes) -> tuple[str, str]:
-    bad = _Refused(400, "bad_request", "miniapp-error-bad-request")
+    bad = Refused(400, "bad_request", "miniapp-error-bad-request")
     try:
         parsed: Any = json.loads(body)
     except (ValueError, RecursionError):
@@ -156,18 +161,18 @@ async def _start(
                 language=language,
             )  # fmt: skip
     except PackageNotFoundError:
-        raise _Refused(400, "package", "miniapp-error-package") from None
+        raise Refused(400, "package", "miniapp-error-package") from None
     except NotFoundError:
-        raise _Refused(403, "unknown_user", "miniapp-error-unknown-user") from None
+        raise Refused(403, "unknown_user", "miniapp-error-unknown-user") from None
     except UserBannedError:
-        raise _Refused(403, "banned", "miniapp-error-banned") from None
+        raise Refused(403, "banned", "miniapp-error-banned") from None
     except ValidationFailed:
-        raise _Refused(400, "bad_request", "miniapp-error-bad-request") from None
+        raise Refused(400, "bad_request", "miniapp-error-bad-request") from None
     except checkout.ProviderUnavailableError:
-        raise _Refused(503, "provider", "miniapp-error-provider") from None
+        raise Refused(503, "provider", "miniapp-error-provider") from None
     except checkout.InvoiceLinkError:
-        raise _Refused(502, "telegram", "miniapp-error-telegram") from None
+        raise Refused(502, "telegram", "miniapp-error-telegram") from None
 
 
-def _dumps(data: object) -> str:
+def dumps(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

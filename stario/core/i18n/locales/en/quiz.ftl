@@ -73,3 +73,10 @@ quiz-board-usage = Usage: /leaderboard <artist>, e.g. /leaderboard sevara
 
 quiz-admin-photo-indexed = 🎭 Face Quiz: the new photo of { $slug } is in the gallery ({ $engine }).
 quiz-admin-photo-no-face = 🎭 Face Quiz: no usable face in the new photo of { $slug } ({ $reason }). The photo is kept for greetings and posters, but the quiz cannot use it.
+
+## Mini App quiz API errors (stario.webapp.miniapp_quiz)
+
+miniapp-quiz-error-selfie = We didn't receive your selfie, or it took too long. Please take it again.
+miniapp-quiz-error-credits = This quiz costs { $cost } credits and you have { $balance }. Top up and try again.
+miniapp-quiz-error-artist = The Face Quiz isn't open with this artist right now. Pick another one.
+miniapp-quiz-error-queue = We can't start the quiz right now. You were not charged; please try again in a minute.

@@ -73,3 +73,10 @@ quiz-board-usage = Формат: /leaderboard <артист>, например /
 
 quiz-admin-photo-indexed = 🎭 Тест на сходство: новое фото { $slug } добавлено в галерею ({ $engine }).
 quiz-admin-photo-no-face = 🎭 Тест на сходство: на новом фото { $slug } нет подходящего лица ({ $reason }). Фото сохранено для поздравлений и постеров, но тест не сможет его использовать.
+
+## Mini App quiz API errors (stario.webapp.miniapp_quiz)
+
+miniapp-quiz-error-selfie = Мы не получили ваше селфи или оно шло слишком долго. Сделайте его ещё раз.
+miniapp-quiz-error-credits = Этот квиз стоит { $cost } кредитов, а у вас { $balance }. Пополните баланс и попробуйте снова.
+miniapp-quiz-error-artist = Сейчас Face Quiz с этим артистом недоступен. Выберите другого.
+miniapp-quiz-error-queue = Сейчас не получается запустить квиз. Деньги не списаны; попробуйте через минуту.

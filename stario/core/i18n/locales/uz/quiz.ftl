@@ -73,3 +73,10 @@ quiz-board-usage = Format: /leaderboard <artist>, masalan /leaderboard sevara
 
 quiz-admin-photo-indexed = 🎭 Oʻxshashlik testi: { $slug } ning yangi rasmi galereyaga qoʻshildi ({ $engine }).
 quiz-admin-photo-no-face = 🎭 Oʻxshashlik testi: { $slug } ning yangi rasmida yaroqli yuz yoʻq ({ $reason }). Rasm tabrik va posterlar uchun saqlandi, lekin test undan foydalana olmaydi.
+
+## Mini App quiz API errors (stario.webapp.miniapp_quiz)
+
+miniapp-quiz-error-selfie = Selfingiz kelmadi yoki juda uzoq vaqt oldi. Iltimos, qaytadan suratga oling.
+miniapp-quiz-error-credits = Bu viktorina { $cost } kredit turadi, sizda esa { $balance } ta. Hisobni to'ldirib, qayta urinib ko'ring.
+miniapp-quiz-error-artist = Hozir bu artist bilan Face Quiz yopiq. Boshqasini tanlang.
+miniapp-quiz-error-queue = Hozir viktorinani boshlab bo'lmadi. Pul yechilmadi; bir daqiqadan so'ng qayta urinib ko'ring.
