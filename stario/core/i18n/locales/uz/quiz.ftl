@@ -77,6 +77,6 @@ quiz-admin-photo-no-face = 🎭 Oʻxshashlik testi: { $slug } ning yangi rasmida
 ## Mini App quiz API errors (stario.webapp.miniapp_quiz)
 
 miniapp-quiz-error-selfie = Selfingiz kelmadi yoki juda uzoq vaqt oldi. Iltimos, qaytadan suratga oling.
-miniapp-quiz-error-credits = Bu viktorina { $cost } kredit turadi, sizda esa { $balance } ta. Hisobni to'ldirib, qayta urinib ko'ring.
+miniapp-quiz-error-credits = Bu oʻxshashlik testi { $cost } kredit turadi, sizda esa { $balance } ta. Hisobni toʻldirib, qayta urinib koʻring.
 miniapp-quiz-error-artist = Hozir bu artist bilan Face Quiz yopiq. Boshqasini tanlang.
-miniapp-quiz-error-queue = Hozir viktorinani boshlab bo'lmadi. Pul yechilmadi; bir daqiqadan so'ng qayta urinib ko'ring.
+miniapp-quiz-error-queue = Hozir testni boshlab boʻlmadi. Pul yechilmadi; bir daqiqadan soʻng qayta urinib koʻring.
