@@ -23,6 +23,7 @@ from stario.handlers import (
     payments_report,
     poster,
     quiz,
+    quiz_share,
     start,
 )
 
@@ -40,6 +41,7 @@ def build_router() -> Router:
         broadcast.build_router(),  # admins only, likewise
         menu.build_router(),
         info.build_router(),
+        quiz_share.build_router(),  # `quiz_<id>` inline queries, before the artists' search
         artists.build_router(),
         greeting.build_router(),
         poster.build_router(),

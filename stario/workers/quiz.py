@@ -243,8 +243,9 @@ async def result_keyboard(
     run: _Run, job: jobs.JobView, result: quiz.ResultView, slug: str, name: str,
     takes_greetings: bool,
 ) -> InlineKeyboardMarkup:  # fmt: skip
-    """Try again · Share · Order a greeting · Show me on the leaderboard. The callback data
-    follow `stario.handlers.quiz.QuizCb` and `stario.handlers.common.OrderCb` (tested)."""
+    """Try again · Share · Share my card · Order a greeting · Show me on the leaderboard. The
+    callback data follow `stario.handlers.quiz.QuizCb` and `stario.handlers.common.OrderCb`
+    (tested)."""
     t = run.ctx.translator
     language = job.language
     again_artist = result.artist_id if job.params.get("mode") == quiz.Mode.ONE else 0
@@ -255,6 +256,9 @@ async def result_keyboard(
     share = await _share_url(run, language, slug, name, result.score)
     if share is not None:
         rows[0].append(InlineKeyboardButton(text=t.get(language, "quiz-btn-share"), url=share))
+    rows.append([InlineKeyboardButton(
+        text=t.get(language, "quiz-btn-share-card"), switch_inline_query=f"quiz_{result.id}"
+    )])  # fmt: skip
     if takes_greetings:
         rows.append([InlineKeyboardButton(
             text=t.get(language, "quiz-btn-order-greeting", artist=name),

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from stario.handlers.quiz import QuizForm
-from stario.models import FaceQuizResult, JobKind
+from stario.models import FaceQuizResult, GenerationJob, JobKind, JobStatus
 from tests.bot.conftest import BotUnderTest, buttons
 from tests.bot.orders import (
     RecordingQueue,
@@ -275,6 +275,55 @@ async def test_leaderboard_shows_fans_who_opted_in(
     )
     usage = await env.say(fan, "/leaderboard")
     assert usage.params["text"] == env.text("en", "quiz-board-usage")
+
+
+async def test_a_fan_shares_their_own_result_card_inline_and_nobody_else_s(
+    env: BotUnderTest, queue: RecordingQueue
+) -> None:
+    await add_user(env.db, 6211, language="ru")
+    await add_user(env.db, 6212, language="en")
+    fan, other = User(id=6211), User(id=6212)
+    async with env.db() as session:
+        artist_id = await session.scalar(sa.text("SELECT id FROM artists WHERE slug = 'sevara'"))
+        job = GenerationJob(
+            user_id=fan.id, kind=JobKind.FACE, status=JobStatus.DELIVERED,
+            telegram_file_id="card-file-id",
+        )  # fmt: skip
+        session.add(job)
+        await session.flush()
+        delivered = FaceQuizResult(
+            user_id=fan.id, artist_id=artist_id, score=81, badge="twin", job_id=job.id
+        )
+        undelivered = FaceQuizResult(user_id=fan.id, artist_id=artist_id, score=40, badge="vibe")
+        session.add_all([delivered, undelivered])
+        await session.commit()
+        delivered_id, undelivered_id = delivered.id, undelivered.id
+    caption = env.text("ru", "quiz-share-text", artist="Sevara", score=81)
+
+    mark = len(env.tg.calls)
+    env.tg.inline_query(fan, f"quiz_{delivered_id}")
+    answer = await env.next_call("answerInlineQuery", after=mark)
+    [card] = answer.params["results"]
+    assert (card["type"], card["photo_file_id"], card["caption"]) == (
+        "photo",
+        "card-file-id",
+        caption,
+    )
+    [[button]] = card["reply_markup"]["inline_keyboard"]
+    assert button["url"] == "https://t.me/stario_test_bot?start=quiz_sevara"
+    assert answer.params["is_personal"] is True
+
+    mark = len(env.tg.calls)
+    env.tg.inline_query(fan, f"quiz_{undelivered_id}")
+    [text_card] = (await env.next_call("answerInlineQuery", after=mark)).params["results"]
+    assert text_card["type"] == "article"
+    assert text_card["input_message_content"]["message_text"] == env.text(
+        "ru", "quiz-share-text", artist="Sevara", score=40
+    )
+
+    mark = len(env.tg.calls)
+    env.tg.inline_query(other, f"quiz_{delivered_id}")
+    assert (await env.next_call("answerInlineQuery", after=mark)).params["results"] == []
 
 
 async def test_a_new_artist_photo_is_queued_for_the_gallery(

@@ -87,7 +87,8 @@ def test_stario_dev_runs_on_embedded_defaults_and_stops_cleanly(tmp_path: Path) 
         keys = [row[0] for row in connection.execute("SELECT storage_key FROM artist_photos")]
         vectors = connection.execute("SELECT count(*) FROM artist_face_embeddings").fetchone()
     assert artists is not None
-    assert vectors is not None and vectors[0] == len(keys)  # the Face Quiz is ready at once
+    assert vectors is not None
+    assert vectors[0] == len(keys)  # the Face Quiz is ready at once
     assert artists[0] >= 3
     assert keys
     assert all((tmp_path / "data" / key).is_file() for key in keys)

@@ -248,9 +248,10 @@ def test_mode_all_sends_the_card_of_the_closest_artist(world: World) -> None:
     assert QuizCb.unpack(buttons[0]["callback_data"]) == QuizCb(action="again")
     assert buttons[1]["url"].startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2F")
     assert "start%3Dquiz_yulduz" in buttons[1]["url"]
-    order = OrderCb.unpack(buttons[2]["callback_data"])
+    assert buttons[2]["switch_inline_query"] == f"quiz_{result.id}"
+    order = OrderCb.unpack(buttons[3]["callback_data"])
     assert (order.product, order.artist_id) == ("greeting", ids["yulduz"])
-    shown = QuizCb.unpack(buttons[3]["callback_data"])
+    shown = QuizCb.unpack(buttons[4]["callback_data"])
     assert (shown.action, shown.artist_id, shown.value) == ("show", ids["yulduz"], result.id)
     job = world.job(job_id)
     assert (job.status, job.cost, world.balance()) == (JobStatus.DELIVERED, 0, 3)

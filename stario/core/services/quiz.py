@@ -146,6 +146,16 @@ class CardArtist:
         return self.names.get(language) or self.names.get("en") or self.slug
 
 
+@dataclass(frozen=True, slots=True)
+class SharedResult:
+    """A fan's own result as their inline share card shows it."""
+
+    artist: CardArtist
+    score: int
+    badge: str
+    photo_file_id: str | None  # the result card Telegram already has, if it was delivered
+
+
 def badge_for(score: int) -> str:
     return next(badge for floor, badge in BADGES if score >= floor)
 
@@ -318,6 +328,25 @@ async def _enqueue(session: AsyncSession, queue: JobQueue, job_id: int) -> None:
         log.exception("could not queue quiz job %s", job_id)
         await jobs.fail(session, job_id, ErrorClass.INTERNAL, f"queue unavailable: {error}")
         raise QueueUnavailableError(f"job {job_id} could not be queued") from error
+
+
+async def shareable_result(
+    session: AsyncSession, result_id: int, user_id: int
+) -> SharedResult | None:
+    """Result `result_id` if it is `user_id`'s own: an inline query can name any id, and a fan
+    shares only their own."""
+    row = (
+        await session.execute(
+            sa.select(FaceQuizResult, GenerationJob.telegram_file_id)
+            .outerjoin(GenerationJob, GenerationJob.id == FaceQuizResult.job_id)
+            .where(FaceQuizResult.id == result_id, FaceQuizResult.user_id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    result, file_id = row
+    artist = await artist_for_card(session, result.artist_id)
+    return SharedResult(artist, result.score, result.badge, file_id)
 
 
 async def record_result(

@@ -80,3 +80,9 @@ miniapp-quiz-error-selfie = We didn't receive your selfie, or it took too long. 
 miniapp-quiz-error-credits = This quiz costs { $cost } credits and you have { $balance }. Top up and try again.
 miniapp-quiz-error-artist = The Face Quiz isn't open with this artist right now. Pick another one.
 miniapp-quiz-error-queue = We can't start the quiz right now. You were not charged; please try again in a minute.
+
+## Inline share card (stario.handlers.quiz_share)
+
+quiz-btn-share-card = 🖼 Share my card
+quiz-share-title = 🎭 My Face Quiz result
+quiz-share-try = 🎭 Try the Face Quiz with { $artist }

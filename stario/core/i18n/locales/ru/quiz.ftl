@@ -80,3 +80,9 @@ miniapp-quiz-error-selfie = Мы не получили ваше селфи ил�
 miniapp-quiz-error-credits = Этот квиз стоит { $cost } кредитов, а у вас { $balance }. Пополните баланс и попробуйте снова.
 miniapp-quiz-error-artist = Сейчас Face Quiz с этим артистом недоступен. Выберите другого.
 miniapp-quiz-error-queue = Сейчас не получается запустить квиз. Деньги не списаны; попробуйте через минуту.
+
+## Inline share card (stario.handlers.quiz_share)
+
+quiz-btn-share-card = 🖼 Поделиться карточкой
+quiz-share-title = 🎭 Мой результат Face Quiz
+quiz-share-try = 🎭 Пройти Face Quiz с { $artist }

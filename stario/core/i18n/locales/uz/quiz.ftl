@@ -80,3 +80,9 @@ miniapp-quiz-error-selfie = Selfingiz kelmadi yoki juda uzoq vaqt oldi. Iltimos,
 miniapp-quiz-error-credits = Bu oʻxshashlik testi { $cost } kredit turadi, sizda esa { $balance } ta. Hisobni toʻldirib, qayta urinib koʻring.
 miniapp-quiz-error-artist = Hozir bu artist bilan Face Quiz yopiq. Boshqasini tanlang.
 miniapp-quiz-error-queue = Hozir testni boshlab boʻlmadi. Pul yechilmadi; bir daqiqadan soʻng qayta urinib koʻring.
+
+## Inline share card (stario.handlers.quiz_share)
+
+quiz-btn-share-card = 🖼 Kartamni ulashish
+quiz-share-title = 🎭 Oʻxshashlik testi natijam
+quiz-share-try = 🎭 { $artist } bilan oʻxshashlik testini topshirish
