@@ -9,6 +9,8 @@ admin-menu =
     /jobs · queued, running, failed jobs
     /retry <job> · run or deliver a job again
     /refund_job <job> · end a job and refund it
+    /payments_report [YYYY-MM-DD] · payments of a day (UTC) and mismatches
+    /refund_stars <charge_id> · refund a Stars payment
     /artist_add <slug> <name> · a new artist (pending)
     /artist_verify <slug> · /artist_suspend <slug>
     /artist_photo <slug> · as a reply to a photo
@@ -27,6 +29,7 @@ admin-menu-operator =
     /jobs · queued, running, failed jobs
     /retry <job> · run or deliver a job again
     /refund_job <job> · end a job and refund it
+    /payments_report [YYYY-MM-DD] · payments of a day (UTC) and mismatches
     /artist <slug> · an artist's card as stored
     /templates <slug|*> · the templates the order forms offer
 admin-usage-grant = Usage: /grant <user id or @name> <credits> <reason>

@@ -9,6 +9,8 @@ admin-menu =
     /jobs · navbatdagi, bajarilayotgan, xato bilan tugagan vazifalar
     /retry <vazifa> · vazifani qayta bajarish yoki yetkazish
     /refund_job <vazifa> · vazifani tugatib, kreditni qaytarish
+    /payments_report [YYYY-OO-KK] · kunlik toʻlovlar (UTC) va nomuvofiqliklar
+    /refund_stars <charge_id> · Stars toʻlovini qaytarish
     /artist_add <slug> <ism> · yangi artist (tekshiruvda)
     /artist_verify <slug> · /artist_suspend <slug>
     /artist_photo <slug> · rasmga javob sifatida
@@ -27,6 +29,7 @@ admin-menu-operator =
     /jobs · navbatdagi, bajarilayotgan, xato bilan tugagan vazifalar
     /retry <vazifa> · vazifani qayta bajarish yoki yetkazish
     /refund_job <vazifa> · vazifani tugatib, kreditni qaytarish
+    /payments_report [YYYY-OO-KK] · kunlik toʻlovlar (UTC) va nomuvofiqliklar
     /artist <slug> · artist kartochkasi
     /templates <slug|*> · buyurtma shakllari taklif qiladigan shablonlar
 admin-usage-grant = Format: /grant <id yoki @nom> <kredit> <sabab>
