@@ -122,14 +122,20 @@ def authorised(request: web.Request) -> init_data.WebAppUser:
         raise Refused(401, "unauthorized", "miniapp-error-unauthorized") from None
 
 
-def _order_request(body: bytes) -> tuple[str, str]:
-    bad = Refused(400, "bad_request", "miniapp-error-bad-request")
+def json_object(body: bytes) -> dict[str, Any]:
+    """The request's JSON object, or Refused 400 `bad_request`."""
     try:
         parsed: Any = json.loads(body)
     except (ValueError, RecursionError):
-        raise bad from None
+        parsed = None
     if not isinstance(parsed, dict):
-        raise bad
+        raise Refused(400, "bad_request", "miniapp-error-bad-request")
+    return parsed
+
+
+def _order_request(body: bytes) -> tuple[str, str]:
+    bad = Refused(400, "bad_request", "miniapp-error-bad-request")
+    parsed = json_object(body)
     package, provider = parsed.get("package"), parsed.get("provider")
     if not isinstance(package, str) or not 0 < len(package) <= MAX_PACKAGE_CODE:
         raise bad

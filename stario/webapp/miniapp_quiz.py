@@ -17,9 +17,6 @@ not started, the uploaded selfie is deleted at once.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from stario.core.errors import (
@@ -35,7 +32,7 @@ from stario.core.services.generation import PlacedJob
 from stario.core.settings import LANGUAGES
 from stario.webapp.health import RUNTIME
 from stario.webapp.limits import read_body
-from stario.webapp.miniapp import TRANSLATOR, Refused, authorised, dumps
+from stario.webapp.miniapp import TRANSLATOR, Refused, authorised, dumps, json_object
 
 SELFIE_PATH = "/api/quiz/selfie"
 QUIZ_PATH = "/api/quiz"
@@ -91,12 +88,7 @@ async def start_quiz(request: web.Request) -> web.Response:
 
 def _quiz_request(body: bytes) -> tuple[str, str | None]:
     bad = Refused(400, "bad_request", "miniapp-error-bad-request")
-    try:
-        parsed: Any = json.loads(body)
-    except (ValueError, RecursionError):
-        raise bad from None
-    if not isinstance(parsed, dict):
-        raise bad
+    parsed = json_object(body)
     key, artist = parsed.get("key"), parsed.get("artist")
     if not isinstance(key, str) or not quiz.is_selfie_key(key):
         raise bad
