@@ -11,6 +11,7 @@ the URL and the secret; it never deletes the webhook (other replicas may still s
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -34,6 +35,10 @@ _SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Updates Telegram sends at once (its default, said explicitly): the bound on what one
 # process handles concurrently, which its Redis and database pools are sized for.
 MAX_CONNECTIONS = 40
+# Updates handled at once; the others wait their turn here. Handling more at once does not
+# finish them sooner: each then costs more CPU (more database sessions and Redis connections
+# in play), so under load the bot slows itself down (measured: 2.0 → 2.9 ms of CPU an update).
+HANDLING_CONCURRENCY = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class TelegramWebhook:
     bot: Bot
     url: str
     secret: str
+    handling: asyncio.Semaphore
 
 
 WEBHOOK = web.AppKey("telegram_webhook", TelegramWebhook)
@@ -62,7 +68,9 @@ def setup(app: web.Application, settings: Settings, dispatcher: Dispatcher) -> N
     if not settings.webhook_url:
         raise SettingsError("WEBHOOK_URL", "is required for the Telegram webhook")
     bot = make_bot(settings.require_bot_token(), settings.telegram_api_url)
-    app[WEBHOOK] = TelegramWebhook(dispatcher, bot, settings.webhook_url, secret)
+    app[WEBHOOK] = TelegramWebhook(
+        dispatcher, bot, settings.webhook_url, secret, asyncio.Semaphore(HANDLING_CONCURRENCY)
+    )
     app.router.add_post(WEBHOOK_PATH, receive)
     app.on_startup.append(_start)
     app.on_shutdown.append(_stop)
@@ -79,7 +87,8 @@ async def receive(request: web.Request) -> web.Response:
     except (ValueError, ValidationError):  # not JSON, or not an Update
         return web.json_response({"ok": False, "error": "not an update"}, status=400)
     try:
-        result = await hook.dispatcher.feed_update(hook.bot, update)
+        async with hook.handling:
+            result = await hook.dispatcher.feed_update(hook.bot, update)
     except Exception:  # the errors handler has answered the fan where it could
         log.exception("update %s failed", update.update_id)
     else:
