@@ -16,6 +16,8 @@ from stario.core.runtime import Runtime, build_runtime
 from stario.core.settings import Settings, SettingsError
 
 log = logging.getLogger("stario")
+# `stario reconcile stars` found something only a person can settle.
+NEEDS_ADMIN_EXIT = 4
 QUEUES = ("video", "poster", "face")
 
 
@@ -160,7 +162,8 @@ async def order_create(args: argparse.Namespace, settings: Settings) -> int:
 
 async def reconcile_stars(_args: argparse.Namespace, settings: Settings) -> int:
     """Telegram's Stars transactions against the ledger: credits the charges the bot missed
-    (through the bot's own use case) and prints what it found and did as JSON."""
+    (through the bot's own use case) and prints what it found and did as JSON. Exit code 4
+    when something needs an admin (see StarsReconciliation.needs_admin), for cron alerts."""
     from aiogram.exceptions import TelegramAPIError
 
     from stario.core.adapters.telegram import make_bot
@@ -181,7 +184,7 @@ async def reconcile_stars(_args: argparse.Namespace, settings: Settings) -> int:
         await bot.session.close()
         await runtime.close()
     _print_json(report.as_json())
-    return 0
+    return NEEDS_ADMIN_EXIT if report.needs_admin else 0
 
 
 async def report_payments(args: argparse.Namespace, settings: Settings) -> int:

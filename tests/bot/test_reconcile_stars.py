@@ -34,8 +34,9 @@ async def signed_invoice(env: BotUnderTest, user_id: int = FAN) -> str:
     return stars.sign_payload(secret, order_id=order.id, amount=STARS, user_id=user_id)
 
 
-async def run_cli(env: BotUnderTest, tmp_path: Path) -> dict[str, Any]:
-    """`stario reconcile stars` as an operator runs it (a real process)."""
+async def run_cli(env: BotUnderTest, tmp_path: Path, exit_code: int = 0) -> dict[str, Any]:
+    """`stario reconcile stars` as an operator runs it (a real process); it exits 4 when
+    something needs an admin."""
     settings = env.runtime.settings
     assert settings.bot_token is not None
     variables = clean_env(
@@ -46,8 +47,9 @@ async def run_cli(env: BotUnderTest, tmp_path: Path) -> dict[str, Any]:
         TELEGRAM_API_URL=env.tg.url,
     )
     result = await asyncio.to_thread(stario, "reconcile", "stars", env=variables, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == exit_code, result.stderr
     report: dict[str, Any] = json.loads(result.stdout)
+    assert report["needs_admin"] is (exit_code == 4)
     return report
 
 
@@ -135,7 +137,7 @@ async def test_a_bad_payload_is_reported_and_not_credited(
     junk = env.tg.star_payment(fan, "not-our-payload", STARS)
     wrong_amount = env.tg.star_payment(fan, good, STARS - 1)
 
-    report = await run_cli(env, tmp_path)
+    report = await run_cli(env, tmp_path, exit_code=4)
     unmatched = {item["charge_id"]: item for item in report["unmatched"]}
     assert set(unmatched) == {other_fans, bad, junk, wrong_amount}
     assert {item["reason"] for item in report["unmatched"]} >= {"bad_payload"}
@@ -144,7 +146,7 @@ async def test_a_bad_payload_is_reported_and_not_credited(
     assert await balance(env) == 0
     assert await credit_keys(env) == []
 
-    again = await run_cli(env, tmp_path)  # reported again, still nothing credited
+    again = await run_cli(env, tmp_path, exit_code=4)  # reported again, nothing credited
     assert {item["charge_id"] for item in again["unmatched"]} == set(unmatched)
     assert all(item["new"] is False for item in again["unmatched"])
     assert await balance(env) == 0

@@ -113,8 +113,15 @@ class StarsReconciliation:
     refunds_not_reversed: list[dict[str, Any]] = field(default_factory=list)
     other: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def needs_admin(self) -> bool:
+        """Something only a person can settle: a payment matching no order, or a refund
+        Telegram made that the ledger has not reversed (an admin runs /refund_stars)."""
+        return bool(self.unmatched or self.refunds_not_reversed)
+
     def as_json(self) -> dict[str, Any]:
         return {
+            "needs_admin": self.needs_admin,
             "transactions": self.transactions,
             "incoming_payments": self.incoming_payments,
             "already_credited": self.already_credited,
