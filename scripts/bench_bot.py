@@ -48,7 +48,7 @@ from redis.asyncio import Redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stario.bot.factory import create_dispatcher
-from stario.core.runtime import build_runtime
+from stario.core.runtime import build_runtime, tune_gc_for_serving
 from stario.core.settings import Settings
 from stario.models.db import create_engine
 from stario.models.migrate import upgrade_to_head
@@ -235,6 +235,7 @@ async def bench(args: argparse.Namespace) -> None:
         runner = web.AppRunner(create_app(runtime, dispatcher=dispatcher), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
+        tune_gc_for_serving()  # as `stario web` does once it serves
         ours.send(f"http://127.0.0.1:{port}/telegram/webhook")
         while True:  # the other side asks for our CPU time around each run, then sends them
             message = await asyncio.to_thread(ours.recv)

@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import Any
 
-from stario.core.runtime import Runtime, build_runtime
+from stario.core.runtime import Runtime, build_runtime, tune_gc_for_serving
 from stario.core.settings import Settings, SettingsError
 
 log = logging.getLogger("stario")
@@ -61,6 +61,7 @@ async def bot(_args: argparse.Namespace, settings: Settings) -> int:
 
     runtime = await build_runtime(settings)
     try:
+        tune_gc_for_serving()
         await run_polling(runtime, stop=stop)
     finally:
         await runtime.close()
@@ -364,6 +365,7 @@ async def _serve_web(runtime: Runtime, until: asyncio.Event) -> None:
     site = aiohttp_web.TCPSite(runner, settings.web_host, settings.web_port)
     await site.start()
     log.info("web app listening on http://%s:%s", settings.web_host, settings.web_port)
+    tune_gc_for_serving()
     bot = bot_from_settings(settings)
     sweeper = asyncio.create_task(
         run_sweeper(
